@@ -1,0 +1,1 @@
+"""The ``claimledger`` command line: click commands that parse, call ``ledger`` and render."""

@@ -1,0 +1,72 @@
+"""Options and helpers shared by the commands: signer, passphrase, output."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+import click
+
+PASSPHRASE_ENV = "CLAIMLEDGER_PASSPHRASE"
+
+
+def passphrase(prompt: str, *, confirm: bool = False) -> bytes:
+    """The passphrase from $CLAIMLEDGER_PASSPHRASE, or asked for on a terminal."""
+    from ledger.errors import KeyStoreError
+
+    if (value := os.environ.get(PASSPHRASE_ENV)) is not None:
+        return value.encode("utf-8")
+    if not sys.stdin.isatty():
+        raise KeyStoreError(f"no passphrase: set {PASSPHRASE_ENV} or run in a terminal")
+    return click.prompt(prompt, hide_input=True, confirmation_prompt=confirm, err=True).encode("utf-8")
+
+
+def load_signer(ctx: click.Context, name: str | None) -> Any:
+    """The signing key ``--as NAME`` (default: the ledger's default signer), unlocked."""
+    from ledger.keys import KeyStore
+
+    ledger = ctx.obj.ledger
+    name = name or ledger.meta.get("default_signer")
+    store = KeyStore()
+    return store.load(name, passphrase(f"Passphrase for key {name}"))
+
+
+def signer_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--as", "as_name", metavar="NAME", help="Sign as this key (default: the one set at init).")(func)
+
+
+def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON document.")(func)
+
+
+def echo_json(value: Any) -> None:
+    click.echo(json.dumps(value, ensure_ascii=False, indent=2))
+
+
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """A plain aligned table on stdout, for people."""
+    rows = [[("" if c is None else str(c)) for c in row] for row in rows]
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    click.echo("  ".join(h.upper().ljust(w) for h, w in zip(headers, widths)).rstrip())
+    for row in rows:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+
+
+def recorded(entry: Any, as_json: bool = False) -> None:
+    """Report a newly recorded entry: seq and leaf hash to stdout."""
+    if as_json:
+        echo_json({"seq": entry.seq, "leaf_hash": entry.leaf_hash.hex(), "kind": entry.kind})
+    else:
+        click.echo(f"recorded {entry.kind} {entry.seq} {entry.leaf_hash.hex()[:12]}")
+
+
+def resolve_hash(ctx: click.Context, ref: str) -> str:
+    """The full leaf hash of the entry REF names (seq or hash prefix)."""
+    return ctx.obj.ledger.resolve(ref).leaf_hash.hex()
+
+
+def progress_enabled() -> bool:
+    return sys.stderr.isatty()

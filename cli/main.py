@@ -1,0 +1,94 @@
+"""The ``claimledger`` group: global options, the ledger opened once, errors mapped once.
+
+Exit codes: 0 ok; 1 the ledger (or input) does not verify; 2 bad input or usage;
+3 environment failure (database unreachable or locked past the timeout).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any
+
+import click
+
+from . import keys, read, record
+
+
+class State:
+    """What every command shares: where the ledger is, opened on first use."""
+
+    def __init__(self, db: str) -> None:
+        self.db = db
+        self._ledger: Any = None
+
+    @property
+    def ledger(self) -> Any:
+        if self._ledger is None:
+            from ledger.store import Ledger
+
+            self._ledger = Ledger.open(self.db)
+        return self._ledger
+
+    def close(self) -> None:
+        if self._ledger is not None:
+            self._ledger.close()
+
+
+class Group(click.Group):
+    """Maps every LedgerError to one line on stderr and its exit code, in one place."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except click.exceptions.Exit:
+            raise
+        except click.ClickException:
+            raise
+        except Exception as exc:
+            from ledger.errors import LedgerError
+
+            if isinstance(exc, LedgerError):
+                click.echo(f"error: {exc}", err=True)
+                ctx.exit(exc.exit_code)
+            if isinstance(exc, OSError):
+                click.echo(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), err=True)
+                ctx.exit(2 if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)) else 3)
+            raise
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--db",
+    envvar="CLAIMLEDGER_DB",
+    default="claimledger.db",
+    show_default=True,
+    help="Ledger file path or SQLAlchemy URL (env CLAIMLEDGER_DB).",
+)
+@click.version_option(package_name="claimledger")
+@click.pass_context
+def cli(ctx: click.Context, db: str) -> None:
+    """An append-only, signed provenance ledger of claims, sources and checks.
+
+    \b
+    Example:
+      claimledger init --origin example.org/desk
+      claimledger source add "FT report" --type news-report --grade B --grade-reason "saw the memo"
+    """
+    state = State(db)
+    ctx.obj = state
+    ctx.call_on_close(state.close)
+
+
+record.register(cli)
+keys.register(cli)
+read.register(cli)
+
+
+def main() -> None:
+    """Console entry point."""
+    cli(prog_name="claimledger", auto_envvar_prefix=None)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""Commands that read: show, log, verify, export."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from .common import echo_json, json_option, progress_enabled, table
+
+
+def summary(entry: Any) -> str:
+    """A one-line gist of an entry, for tables."""
+    body = entry.body
+
+    def text(value: Any) -> str:
+        return f"[confidential {value['commitment'][:8]}]" if isinstance(value, dict) else str(value)
+
+    if entry.kind == "key":
+        return f"{body['action']} {body['name']}"
+    if entry.kind == "source":
+        grade = f" [{body['reliability']['grade']}]" if "reliability" in body else ""
+        return f"{text(body['name'])} ({body['type']}){grade}"
+    if entry.kind == "claim":
+        return text(body["text"])
+    if entry.kind == "link":
+        return f"{body['from'][:8]} {body['relation']} {body['to'][:8]}"
+    if entry.kind == "assessment":
+        return f"{text(body['by'])} {body['stance']} {body['target'][:8]}: {text(body['finding'])}"
+    if entry.kind == "correction":
+        return f"{body['action']} {body['target'][:8]}: {text(body['reason'])}"
+    return f"{body.get('target', '')[:8]} {body.get('fields', '')}"
+
+
+def _shorten(value: str, width: int = 70) -> str:
+    return value if len(value) <= width else value[: width - 1] + "…"
+
+
+@click.command()
+@click.argument("ref", metavar="REF")
+@json_option
+@click.pass_context
+def show(ctx: click.Context, ref: str, as_json: bool) -> None:
+    """Show one entry by seq number or leaf-hash prefix.
+
+    \b
+    Example:
+      claimledger show 3
+      claimledger show 9f2c --json
+    """
+    entry = ctx.obj.ledger.resolve(ref)
+    if as_json:
+        echo_json({"seq": entry.seq, "leaf_hash": entry.leaf_hash.hex(), "entry": entry.value})
+        return
+    value = entry.value
+    click.echo(f"entry {entry.seq}  {entry.leaf_hash.hex()}")
+    for name in ("kind", "recorded_at", "signer", "prev"):
+        click.echo(f"  {name}: {value[name]}")
+    click.echo("  body:")
+    for name, field in value["body"].items():
+        click.echo(f"    {name}: {field}")
+
+
+@click.command()
+@click.option("--kind", type=click.Choice(["key", "source", "claim", "link", "assessment", "correction", "erasure"]))
+@click.option("--since", metavar="DATE", help="Only entries recorded at or after DATE (RFC 3339, or YYYY-MM-DD).")
+@click.option("--about", metavar="REF", help="Only REF and the entries that refer to it.")
+@json_option
+@click.pass_context
+def log(ctx: click.Context, kind: str | None, since: str | None, about: str | None, as_json: bool) -> None:
+    """List entries in order, optionally filtered.
+
+    \b
+    Example:
+      claimledger log --kind assessment --about 4
+    """
+    ledger = ctx.obj.ledger
+    about_seq = ledger.resolve(about).seq if about else None
+    entries = ledger.iter_entries(kind=kind, since=since, about=about_seq)
+    if as_json:
+        echo_json([{"seq": e.seq, "leaf_hash": e.leaf_hash.hex(), "entry": e.value} for e in entries])
+        return
+    table(["seq", "hash", "kind", "recorded", "summary"],
+          ([e.seq, e.leaf_hash.hex()[:12], e.kind, e.recorded_at, _shorten(summary(e))] for e in entries))
+
+
+@click.command()
+@click.option("--workers", type=click.IntRange(1, 64), help="Processes for signature checks (default: up to 2).")
+@json_option
+@click.pass_context
+def verify(ctx: click.Context, workers: int | None, as_json: bool) -> None:
+    """Recompute and check every entry, signature, link and the Merkle root.
+
+    Exits 1 naming the first bad entry and why.
+
+    \b
+    Example:
+      claimledger verify
+    """
+    from ledger.verify import verify_ledger
+
+    ledger = ctx.obj.ledger
+    progress = None
+    if progress_enabled():
+        bar = click.progressbar(length=ledger.size(), label="verifying", file=sys.stderr)
+        done = 0
+
+        def progress(n: int, _total: int) -> None:
+            nonlocal done
+            bar.update(n - done)
+            done = n
+
+    report = verify_ledger(ledger, workers=workers, progress=progress)
+    if as_json:
+        echo_json({"ok": True, "origin": ledger.origin, "size": report.size, "root": report.root.hex()})
+    else:
+        click.echo(f"ok: {report.size} entries verify; origin {ledger.origin}; root {report.root.hex()}")
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("-o", "--output", type=click.File("wb"), default="-", help="Write here instead of stdout.")
+@click.pass_context
+def export(ctx: click.Context, fmt: str, output: Any) -> None:
+    """Stream the log out: JSON Lines of the exact signed entries, or CSV.
+
+    \b
+    Example:
+      claimledger export --format jsonl -o audit.jsonl
+    """
+    from ledger.export import iter_csv, iter_jsonl
+
+    entries = ctx.obj.ledger.iter_entries()
+    if fmt == "jsonl":
+        for line in iter_jsonl(entries):
+            output.write(line)
+    else:
+        for text in iter_csv(entries):
+            output.write(text.encode("utf-8"))
+
+
+def register(cli: click.Group) -> None:
+    for command in (show, log, verify, export):
+        cli.add_command(command)

@@ -1,0 +1,148 @@
+"""Everything that differs between database engines, kept in one place.
+
+SQLite and PostgreSQL differ in three ways that matter here: how a writer takes the
+ledger's single write lock, how append-only triggers are declared, and what their
+errors look like when the database is locked or unreachable.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+
+from .errors import InputError, LedgerNotFound, StorageError
+
+LOCK_TIMEOUT_S = float(os.environ.get("CLAIMLEDGER_LOCK_TIMEOUT", "30"))
+ADVISORY_LOCK_KEY = 0x636C61696D  # "claim": one writer at a time per PostgreSQL database
+
+APPEND_ONLY_TABLES = ("log", "tree_node")
+
+
+def normalise_url(target: str) -> str:
+    """Accept a SQLAlchemy URL or a plain file path (meaning SQLite)."""
+    if "://" in target:
+        try:
+            make_url(target)
+        except ArgumentError as exc:
+            raise InputError(f"invalid database URL {target!r}") from exc
+        return target
+    return f"sqlite:///{Path(target).expanduser()}"
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a SQLite URL, or None for other engines or in-memory SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def create(url: str, *, must_exist: bool, read_only: bool = False) -> Engine:
+    """An engine for ``url``; with ``must_exist``, refuse to create a SQLite file."""
+    from sqlalchemy import create_engine
+
+    path = sqlite_path(url)
+    if path is not None:
+        if must_exist and not path.is_file():
+            raise LedgerNotFound(f"no ledger at {path} (create one with: claimledger init)")
+        if not must_exist and not path.parent.is_dir():
+            raise InputError(f"cannot create a ledger in {path.parent}: no such directory")
+        connect_args: dict[str, object] = {"timeout": LOCK_TIMEOUT_S, "check_same_thread": False}
+        if read_only:
+            url = f"sqlite:///file:{path}?mode=ro&uri=true"
+        engine = create_engine(url, connect_args=connect_args)
+        _sqlite_transactions(engine, read_only=read_only)
+        return engine
+    try:
+        return create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, ImportError) as exc:
+        raise InputError(f"cannot use database URL {url!r}: {exc}") from exc
+
+
+def _sqlite_transactions(engine: Engine, *, read_only: bool) -> None:
+    # pysqlite's own transaction handling defers BEGIN and cannot take the write lock
+    # up front; take over, as SQLAlchemy's documentation recommends.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if not read_only:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL" if not read_only else "PRAGMA query_only=1")
+        cursor.execute(f"PRAGMA busy_timeout={int(LOCK_TIMEOUT_S * 1000)}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get("claimledger_write", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+@contextmanager
+def write_transaction(engine: Engine) -> Iterator[Connection]:
+    """A transaction that holds the ledger's only write lock until it ends.
+
+    Seq assignment and insert happen inside it, so concurrent writers queue instead of
+    forking the chain.
+    """
+    with translate_errors(), engine.connect() as conn:
+        conn.execution_options(claimledger_write=True)
+        with conn.begin():
+            if engine.dialect.name == "postgresql":
+                conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(LOCK_TIMEOUT_S * 1000)}ms'")
+                conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY})")
+            yield conn
+
+
+@contextmanager
+def translate_errors() -> Iterator[None]:
+    """Turn driver errors about locks and connections into StorageError (exit 3)."""
+    try:
+        yield
+    except OperationalError as exc:
+        raise StorageError(f"database unavailable: {_first_line(exc)}") from exc
+    except DBAPIError as exc:
+        if exc.connection_invalidated:
+            raise StorageError(f"database connection lost: {_first_line(exc)}") from exc
+        message = _first_line(exc)
+        if "append-only" in message:
+            raise StorageError(f"refused by the database: {message}") from exc
+        raise
+
+
+def _first_line(exc: DBAPIError) -> str:
+    return str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+
+
+def append_only_ddl(dialect: str) -> list[str]:
+    """Statements that make the log tables refuse UPDATE and DELETE in the database."""
+    if dialect == "sqlite":
+        return [
+            f"CREATE TRIGGER IF NOT EXISTS {table}_no_{op.lower()} BEFORE {op} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{table} is append-only'); END"
+            for table in APPEND_ONLY_TABLES
+            for op in ("UPDATE", "DELETE")
+        ]
+    if dialect == "postgresql":
+        ddl = [
+            "CREATE OR REPLACE FUNCTION claimledger_append_only() RETURNS trigger AS $$ "
+            "BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$ LANGUAGE plpgsql"
+        ]
+        for table in APPEND_ONLY_TABLES:
+            ddl.append(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")
+            ddl.append(
+                f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE OR TRUNCATE ON {table} "
+                "FOR EACH STATEMENT EXECUTE FUNCTION claimledger_append_only()"
+            )
+        return ddl
+    return []

@@ -1,0 +1,99 @@
+"""Bulk import: the JSON Lines format and the references between its lines.
+
+Each line is one object: ``{"kind": K, "body": {...}}`` with an optional ``"label"``.
+Wherever a body holds a reference, it may give ``"@label"`` (an earlier line of the
+same file), ``"#N"`` (the entry with seq N) or a full leaf hash.  docs/FORMAT.md has
+the details.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from .canonical import loads_strict
+from .errors import InputError, UnknownRef
+from .schema import KINDS
+
+
+@dataclass(frozen=True)
+class Item:
+    """One entry to append: its kind and body, an optional label naming it for later
+    ``@label`` references, and where it came from (for error messages)."""
+
+    kind: str
+    body: dict[str, Any]
+    label: str | None = None
+    where: str = ""
+
+REF_FIELDS = ("target", "source", "from", "to", "part_of", "replacement")
+REF_LIST_FIELDS = ("asserted_by", "reported_by")
+LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+MAX_LINE_BYTES = 1 << 20
+
+Resolver = Callable[[str], str]
+"""Turns ``#N`` or a hash prefix into a full leaf hash (from the ledger), or raises."""
+
+
+def parse_lines(lines: Iterable[bytes]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield (line number, parsed object) for each non-blank line; InputError names the line."""
+    for number, raw in enumerate(lines, start=1):
+        if len(raw) > MAX_LINE_BYTES:
+            raise InputError(f"line {number}: longer than {MAX_LINE_BYTES} bytes")
+        if not raw.strip():
+            continue
+        try:
+            obj = loads_strict(raw)
+        except InputError as exc:
+            raise InputError(f"line {number}: {exc}") from None
+        if not isinstance(obj, dict):
+            raise InputError(f"line {number}: expected a JSON object")
+        unknown = sorted(set(obj) - {"kind", "body", "label"})
+        if unknown:
+            raise InputError(f"line {number}: unknown field {unknown[0]!r} (allowed: kind, body, label)")
+        if obj.get("kind") not in KINDS:
+            raise InputError(f"line {number}: kind must be one of {', '.join(KINDS)}")
+        if not isinstance(obj.get("body"), dict):
+            raise InputError(f"line {number}: body must be a JSON object")
+        label = obj.get("label")
+        if label is not None and (not isinstance(label, str) or not LABEL_RE.match(label)):
+            raise InputError(f"line {number}: label must be 1-128 letters, digits or ._:-")
+        yield number, obj
+
+
+def resolve_refs(body: dict[str, Any], resolve: Callable[[str], str]) -> dict[str, Any]:
+    """A copy of ``body`` with every reference field passed through ``resolve``."""
+    out = dict(body)
+    for name in REF_FIELDS:
+        if isinstance(out.get(name), str):
+            out[name] = resolve(out[name])
+    for name in REF_LIST_FIELDS:
+        if isinstance(out.get(name), list):
+            out[name] = [resolve(r) if isinstance(r, str) else r for r in out[name]]
+    return out
+
+
+def plan_import(lines: Iterable[bytes], ledger_resolver: Resolver) -> Iterator[Item]:
+    """Yield one Item per line, ``#N`` references resolved; ``@label`` ones are left
+    for the ledger to resolve as it signs, since a line's hash exists only then."""
+    seen: set[str] = set()
+    for number, obj in parse_lines(lines):
+
+        def resolve(ref: str) -> str:
+            if ref.startswith("#"):
+                try:
+                    return ledger_resolver(ref[1:])
+                except InputError as exc:
+                    raise UnknownRef(f"line {number}: {exc}") from None
+            if ref.startswith("@") and ref[1:] not in seen:
+                raise UnknownRef(f"line {number}: no earlier line has label {ref[1:]!r}")
+            return ref
+
+        label = obj.get("label")
+        if label is not None:
+            if label in seen:
+                raise InputError(f"line {number}: label {label!r} is used twice")
+            seen.add(label)
+        yield Item(obj["kind"], resolve_refs(obj["body"], resolve), label=label, where=f"line {number}")

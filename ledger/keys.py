@@ -1,0 +1,139 @@
+"""Signing identities: Ed25519 key pairs kept encrypted, 0600, in a key directory.
+
+A key's id is the SHA-256 of its raw 32-byte public key: it names the signer in every
+entry, and cannot be claimed by a different public key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from .errors import InputError, KeyStoreError, LedgerExists
+
+NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+_RAW = serialization.Encoding.Raw, serialization.PublicFormat.Raw
+
+
+def raw_public_key(key: Ed25519PublicKey) -> bytes:
+    """The 32 raw bytes of an Ed25519 public key."""
+    return key.public_bytes(*_RAW)
+
+
+def key_id(public_key: bytes) -> bytes:
+    """SHA-256 of the raw public key: the signer id written into entries."""
+    return hashlib.sha256(public_key).digest()
+
+
+def check_name(name: str) -> str:
+    """Return ``name`` if it is a valid key name, else raise InputError."""
+    if not NAME_RE.match(name):
+        raise InputError(
+            f"invalid key name {name!r}: use 1-64 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    return name
+
+
+@dataclass(frozen=True)
+class Signer:
+    """A named private key, ready to sign entries."""
+
+    name: str
+    private_key: Ed25519PrivateKey
+
+    @property
+    def public_key(self) -> bytes:
+        return raw_public_key(self.private_key.public_key())
+
+    @property
+    def key_id(self) -> bytes:
+        return key_id(self.public_key)
+
+    def sign(self, message: bytes) -> bytes:
+        return self.private_key.sign(message)
+
+
+def verify_signature(*, public_key: bytes, signature: bytes, message: bytes) -> bool:
+    """True if ``signature`` is a valid Ed25519 signature of ``message``."""
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key).verify(signature, message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def default_home() -> Path:
+    """``$CLAIMLEDGER_HOME``, else ``$XDG_DATA_HOME/claimledger``, else ~/.local/share."""
+    if env := os.environ.get("CLAIMLEDGER_HOME"):
+        return Path(env)
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "claimledger"
+
+
+class KeyStore:
+    """A directory of passphrase-encrypted private keys, one PEM file per name."""
+
+    def __init__(self, home: Path | None = None) -> None:
+        self.home = Path(home) if home is not None else default_home()
+        self.keys_dir = self.home / "keys"
+
+    def path(self, name: str) -> Path:
+        return self.keys_dir / f"{check_name(name)}.key"
+
+    def exists(self, name: str) -> bool:
+        return self.path(name).exists()
+
+    def names(self) -> list[str]:
+        if not self.keys_dir.is_dir():
+            return []
+        return sorted(p.stem for p in self.keys_dir.glob("*.key"))
+
+    def create(self, name: str, passphrase: bytes) -> Signer:
+        """Generate a key pair and write its private key encrypted with ``passphrase``."""
+        path = self.path(name)
+        if path.exists():
+            raise LedgerExists(f"key {name!r} already exists at {path}")
+        if not passphrase:
+            raise KeyStoreError("a key needs a non-empty passphrase")
+        private = Ed25519PrivateKey.generate()
+        pem = private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.BestAvailableEncryption(passphrase),
+        )
+        self.keys_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.chmod(self.keys_dir, 0o700)
+        # O_EXCL: two `key new` at once must not overwrite each other's key.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(pem)
+        return Signer(name, private)
+
+    def load(self, name: str, passphrase: bytes) -> Signer:
+        """Read and decrypt the key ``name``; refuse a file others can read or write."""
+        path = self.path(name)
+        try:
+            mode = path.stat().st_mode
+        except FileNotFoundError:
+            raise KeyStoreError(f"no key named {name!r} in {self.keys_dir}") from None
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise KeyStoreError(
+                f"key file {path} is accessible by others (mode {stat.S_IMODE(mode):o}); "
+                f"run: chmod 600 {path}"
+            )
+        try:
+            private = serialization.load_pem_private_key(path.read_bytes(), password=passphrase)
+        except (ValueError, TypeError) as exc:
+            raise KeyStoreError(f"cannot unlock key {name!r}: wrong passphrase or damaged key file") from exc
+        if not isinstance(private, Ed25519PrivateKey):
+            raise KeyStoreError(f"key {name!r} is not an Ed25519 key")
+        return Signer(name, private)

@@ -1,0 +1,151 @@
+"""Ledger rules beyond the schemas: what an entry may refer to, and who may sign.
+
+Append and verify both call these, so a rule holds for what we write and for what we
+read back.  Each check names the field and the offending entry.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import InvalidEntry
+
+SOURCE_RELATIONS = frozenset({"derived-from", "quotes", "cites", "republishes", "primary-source"})
+CLAIM_SOURCE_RELATIONS = frozenset({"asserted-by", "reported-by"})
+
+# (kind, field) -> kinds the referenced entry may have; None: any kind but key.
+_TARGETS: dict[tuple[str, str], frozenset[str] | None] = {
+    ("claim", "asserted_by"): frozenset({"source"}),
+    ("claim", "reported_by"): frozenset({"source"}),
+    ("claim", "part_of"): frozenset({"claim"}),
+    ("assessment", "target"): frozenset({"claim", "source"}),
+    ("assessment", "source"): frozenset({"source"}),
+    ("correction", "target"): frozenset({"source", "claim", "link", "assessment", "correction"}),
+    ("correction", "replacement"): None,
+    ("erasure", "target"): frozenset({"source", "claim", "link", "assessment", "correction", "key"}),
+}
+
+
+def iter_refs(kind: str, body: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """Yield (field, leaf-hash hex) for every entry this body refers to, in field order."""
+    for name in ("target", "source", "from", "to", "part_of", "replacement"):
+        if isinstance(ref := body.get(name), str):
+            yield name, ref
+    for name in ("asserted_by", "reported_by"):
+        for ref in body.get(name) or ():
+            yield name, ref
+
+
+def _allowed(kind: str, name: str, body: dict[str, Any]) -> frozenset[str] | None:
+    if kind == "link":
+        relation = body["relation"]
+        if relation in SOURCE_RELATIONS:
+            return frozenset({"source"})
+        if relation in CLAIM_SOURCE_RELATIONS:
+            return frozenset({"claim"}) if name == "from" else frozenset({"source"})
+        return frozenset({"claim"})  # part-of
+    return _TARGETS[(kind, name)]
+
+
+Lookup = Callable[[str], tuple[int, str] | None]
+"""Maps a leaf-hash hex to (seq, kind) of an earlier entry, or None."""
+
+
+def check_refs(kind: str, body: dict[str, Any], lookup: Lookup) -> list[int]:
+    """Check every reference of a body; return the referenced seqs in ``iter_refs`` order.
+
+    A reference must name an earlier entry of this ledger, of a kind the field admits.
+    """
+    seqs = []
+    targets: dict[str, tuple[int, str]] = {}
+    for name, ref in iter_refs(kind, body):
+        found = lookup(ref)
+        if found is None:
+            raise InvalidEntry(f"{name}: no earlier entry has hash {ref[:12]}")
+        seq, target_kind = found
+        allowed = _allowed(kind, name, body)
+        if (allowed is None and target_kind == "key") or (allowed is not None and target_kind not in allowed):
+            want = "any kind but key" if allowed is None else " or ".join(sorted(allowed))
+            raise InvalidEntry(f"{name}: entry {seq} is a {target_kind}, expected {want}")
+        targets[name] = found
+        seqs.append(seq)
+    if kind == "link" and body["from"] == body["to"]:
+        raise InvalidEntry("link: an entry cannot be linked to itself")
+    if kind == "correction" and "replacement" in targets:
+        if targets["replacement"][1] != targets["target"][1]:
+            raise InvalidEntry(
+                f"replacement: entry {targets['replacement'][0]} is a {targets['replacement'][1]}, "
+                f"but it replaces a {targets['target'][1]}"
+            )
+        if targets["replacement"][0] == targets["target"][0]:
+            raise InvalidEntry("replacement: an entry cannot supersede itself")
+    return seqs
+
+
+@dataclass
+class KeyState:
+    name: str
+    public_key: bytes
+    added: int
+    revoked: int | None = None
+
+
+@dataclass
+class KeyRing:
+    """The signing keys registered in a ledger, as of some seq, built from ``key`` entries.
+
+    The first entry registers a key signed by that key itself; every later entry,
+    key entries included, must be signed by a key that is registered and not revoked.
+    """
+
+    keys: dict[str, KeyState] = field(default_factory=dict)
+
+    def active(self, key_id: str) -> KeyState | None:
+        state = self.keys.get(key_id)
+        return state if state is not None and state.revoked is None else None
+
+    def by_name(self, name: str) -> KeyState | None:
+        for state in self.keys.values():
+            if state.name == name and state.revoked is None:
+                return state
+        return None
+
+    def signing_key(self, seq: int, kind: str, body: dict[str, Any], signer: str) -> bytes:
+        """Return the public key that must have signed entry ``seq``, or raise InvalidEntry."""
+        if seq == 0:
+            if kind != "key" or body.get("action") != "add":
+                raise InvalidEntry("the first entry must register the ledger's first key")
+            public_key = bytes.fromhex(body["public_key"])
+            from .keys import key_id
+
+            if key_id(public_key).hex() != signer:
+                raise InvalidEntry("the first key entry must be signed by the key it registers")
+            return public_key
+        state = self.keys.get(signer)
+        if state is None:
+            raise InvalidEntry(f"signer {signer[:12]} is not a registered key")
+        if state.revoked is not None:
+            raise InvalidEntry(f"signer {state.name} ({signer[:12]}) was revoked at entry {state.revoked}")
+        return state.public_key
+
+    def apply(self, seq: int, body: dict[str, Any]) -> None:
+        """Register or revoke a key as entry ``seq`` says, or raise InvalidEntry."""
+        from .keys import key_id
+
+        if body["action"] == "add":
+            public_key = bytes.fromhex(body["public_key"])
+            kid = key_id(public_key).hex()
+            if kid in self.keys:
+                raise InvalidEntry(f"key {kid[:12]} is already registered (entry {self.keys[kid].added})")
+            if self.by_name(body["name"]) is not None:
+                raise InvalidEntry(f"a key named {body['name']!r} is already registered")
+            self.keys[kid] = KeyState(body["name"], public_key, seq)
+        else:
+            state = self.keys.get(body["key"])
+            if state is None:
+                raise InvalidEntry(f"key: no registered key has id {body['key'][:12]}")
+            if state.revoked is not None:
+                raise InvalidEntry(f"key: {state.name} was already revoked at entry {state.revoked}")
+            state.revoked = seq

@@ -1,0 +1,318 @@
+"""The ledger on disk: open, append, resolve and read entries.
+
+Appends run in one write transaction that holds the ledger's write lock, assigns the
+next seq, checks the rules, signs, and inserts the log row with its Merkle nodes and
+references: all of it lands or none of it does.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import and_, func, insert, or_, select
+from sqlalchemy.engine import Connection, Engine
+
+from . import backend
+from .canonical import loads_stored
+from .entry import ZERO_HASH, Entry, make_entry, utc_now
+from .errors import AmbiguousRef, InputError, InvalidEntry, LedgerExists, LedgerNotFound, UnknownRef
+from .importer import Item, resolve_refs
+from .keys import Signer
+from .merkle import CompactRange, range_nodes, root_from_nodes
+from .rules import KeyRing, check_refs
+from .schema import entry_error
+from .tables import LOG, META, REFS, TREE, Meta
+
+ORIGIN_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
+SCHEMA_VERSION = "1"
+BATCH_SIZE = 1000
+
+
+
+@dataclass(frozen=True)
+class Head:
+    """The ledger's tip: how many entries, the last leaf hash and recording time."""
+
+    size: int
+    leaf_hash: bytes
+    recorded_at: str
+
+
+def read_nodes(conn: Connection, coords: Iterable[tuple[int, int]]) -> dict[tuple[int, int], bytes]:
+    """Fetch perfect Merkle nodes by (level, index) from ``tree_node``, in one query."""
+    coords = list(coords)
+    if not coords:
+        return {}
+    wanted = or_(*(and_(TREE.c.level == level, TREE.c.idx == idx) for level, idx in coords))
+    rows = conn.execute(select(TREE.c.level, TREE.c.idx, TREE.c.hash).where(wanted))
+    nodes = {(level, idx): bytes(digest) for level, idx, digest in rows}
+    missing = [c for c in coords if c not in nodes]
+    if missing:
+        raise InvalidEntry(f"merkle node {missing[0]} is missing from storage")
+    return nodes
+
+
+class Ledger:
+    """A ledger in a SQL database, reached through SQLAlchemy."""
+
+    def __init__(self, engine: Engine, url: str, meta: dict[str, str]) -> None:
+        self.engine = engine
+        self.url = url
+        self.meta = meta
+
+    # --- opening ------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, target: str, *, origin: str, signer: Signer) -> Ledger:
+        """Create an empty ledger at ``target`` whose first entry registers ``signer``."""
+        if not ORIGIN_RE.match(origin):
+            raise InputError(f"invalid origin {origin!r}: use 1-255 printable ASCII characters, no spaces")
+        url = backend.normalise_url(target)
+        path = backend.sqlite_path(url)
+        if path is not None and path.exists():
+            raise LedgerExists(f"a ledger already exists at {path}")
+        engine = backend.create(url, must_exist=False)
+        with backend.translate_errors(), engine.begin() as conn:
+            if conn.dialect.has_table(conn, "log"):
+                raise LedgerExists(f"a ledger already exists at {url}")
+            Meta.metadata.create_all(conn)
+            for statement in backend.append_only_ddl(conn.dialect.name):
+                conn.exec_driver_sql(statement)
+            meta = {"origin": origin, "schema_version": SCHEMA_VERSION, "default_signer": signer.name}
+            conn.execute(insert(META), [{"key": k, "value": v} for k, v in meta.items()])
+        ledger = cls(engine, url, meta)
+        ledger.append("key", {"action": "add", "name": signer.name, "public_key": signer.public_key.hex()}, signer=signer)
+        return ledger
+
+    @classmethod
+    def open(cls, target: str, *, read_only: bool = False) -> Ledger:
+        """Open an existing ledger; never creates one (a typo must not make a new ledger)."""
+        url = backend.normalise_url(target)
+        engine = backend.create(url, must_exist=True, read_only=read_only)
+        with backend.translate_errors(), engine.connect() as conn:
+            if not conn.dialect.has_table(conn, "meta"):
+                raise LedgerNotFound(f"no ledger at {url} (create one with: claimledger init)")
+            meta = {k: v for k, v in conn.execute(select(META.c.key, META.c.value))}
+        if meta.get("schema_version") != SCHEMA_VERSION:
+            raise InputError(f"ledger at {url} has storage version {meta.get('schema_version')!r}, expected {SCHEMA_VERSION}")
+        return cls(engine, url, meta)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @property
+    def origin(self) -> str:
+        return self.meta["origin"]
+
+    # --- the tip and the tree -----------------------------------------------------
+
+    def _head(self, conn: Connection) -> Head:
+        row = conn.execute(
+            select(LOG.c.seq, LOG.c.leaf_hash, LOG.c.recorded_at).order_by(LOG.c.seq.desc()).limit(1)
+        ).first()
+        if row is None:
+            return Head(0, ZERO_HASH, "")
+        return Head(row.seq + 1, bytes(row.leaf_hash), row.recorded_at)
+
+    def head(self) -> Head:
+        with backend.translate_errors(), self.engine.connect() as conn:
+            return self._head(conn)
+
+    def size(self) -> int:
+        return self.head().size
+
+    def root(self, size: int | None = None) -> bytes:
+        """The Merkle root of the first ``size`` entries (default all), in O(log n) reads."""
+        with backend.translate_errors(), self.engine.connect() as conn:
+            current = self._head(conn).size
+            size = current if size is None else size
+            if not 0 <= size <= current:
+                raise InputError(f"tree size {size} is out of range: the ledger has {current} entries")
+            return root_from_nodes(size, read_nodes(conn, range_nodes(size)))
+
+    # --- appending ----------------------------------------------------------------
+
+    def keyring(self, conn: Connection | None = None) -> KeyRing:
+        """The key state at the tip, rebuilt from the ``key`` entries."""
+        if conn is None:
+            with backend.translate_errors(), self.engine.connect() as c:
+                return self.keyring(c)
+        ring = KeyRing()
+        for seq, data in conn.execute(select(LOG.c.seq, LOG.c.data).where(LOG.c.kind == "key").order_by(LOG.c.seq)):
+            ring.apply(seq, loads_stored(bytes(data))["body"])
+        return ring
+
+    def append(self, kind: str, body: dict[str, Any], *, signer: Signer) -> Entry:
+        """Record one entry signed by ``signer``; return it as stored."""
+        return self._append_batch([Item(kind, body)], signer, {})[0]
+
+    def append_many(
+        self,
+        items: Iterable[Item],
+        *,
+        signer: Signer,
+        batch_size: int = BATCH_SIZE,
+        on_batch: Callable[[list[Entry]], None] | None = None,
+        labels: dict[str, str] | None = None,
+    ) -> int:
+        """Record entries in transactions of ``batch_size``; return how many were recorded.
+
+        Each batch lands whole or not at all.
+
+        ``on_batch`` is called after each committed batch (for progress and resumable
+        imports); entries of a failed batch are not recorded.  ``labels`` maps import
+        labels to leaf hashes for ``@label`` references, and is filled in as items with
+        a label are signed.
+        """
+        labels = {} if labels is None else labels
+        recorded = 0
+        batch: list[Item] = []
+        for item in items:
+            batch.append(item)
+            if len(batch) >= batch_size:
+                recorded += self._commit(batch, signer, labels, on_batch)
+                batch = []
+        if batch:
+            recorded += self._commit(batch, signer, labels, on_batch)
+        return recorded
+
+    def _commit(self, batch: list[Item], signer: Signer, labels: dict[str, str],
+                on_batch: Callable[[list[Entry]], None] | None) -> int:
+        done = self._append_batch(batch, signer, labels)
+        if on_batch:
+            on_batch(done)
+        return len(done)
+
+    def _append_batch(self, items: list[Item], signer: Signer, labels: dict[str, str]) -> list[Entry]:
+        with backend.write_transaction(self.engine) as conn:
+            head = self._head(conn)
+            coords = range_nodes(head.size)
+            stored = read_nodes(conn, coords)
+            tree = CompactRange.from_nodes(head.size, [stored[c] for c in coords])
+            ring = self.keyring(conn)
+            local: dict[str, tuple[int, str]] = {}
+
+            def lookup(ref: str) -> tuple[int, str] | None:
+                if ref in local:
+                    return local[ref]
+                try:
+                    digest = bytes.fromhex(ref)
+                except ValueError:
+                    return None
+                row = conn.execute(select(LOG.c.seq, LOG.c.kind).where(LOG.c.leaf_hash == digest)).first()
+                return (row.seq, row.kind) if row is not None else None
+
+            prev, last_time, seq = head.leaf_hash, head.recorded_at, head.size
+            log_rows, node_rows, ref_rows, entries = [], [], [], []
+            for item in items:
+                where = f"{item.where}: " if item.where else ""
+                kind = item.kind
+                try:
+                    body = resolve_refs(item.body, lambda ref: labels[ref[1:]] if ref.startswith("@") else ref)
+                except KeyError as exc:
+                    raise UnknownRef(f"{where}no earlier line has label {exc.args[0]!r}") from None
+                recorded_at = max(utc_now(), last_time)  # never earlier than the entry before
+                entry = make_entry(
+                    origin=self.origin, seq=seq, prev=prev, recorded_at=recorded_at,
+                    kind=kind, body=body, signer=signer,
+                )
+                problem = entry_error(entry.value)
+                if problem is not None:
+                    raise InvalidEntry(f"{where}{kind} {problem}" if problem.startswith("body") else f"{where}{problem}")
+                try:
+                    expected_key = ring.signing_key(seq, kind, body, entry.signer)
+                    if expected_key != signer.public_key:
+                        raise InvalidEntry(f"signer {signer.name} is not the registered key of that name")
+                    targets = check_refs(kind, body, lookup)
+                    if kind == "key":
+                        ring.apply(seq, body)
+                except InvalidEntry as exc:
+                    raise InvalidEntry(f"{where}{exc}") from None
+                local[entry.leaf_hash.hex()] = (seq, kind)
+                if item.label is not None:
+                    labels[item.label] = entry.leaf_hash.hex()
+                log_rows.append({
+                    "seq": seq, "leaf_hash": entry.leaf_hash, "kind": kind,
+                    "recorded_at": recorded_at, "signer": entry.signer, "data": entry.data,
+                })
+                node_rows.append({"level": 0, "idx": seq, "seq": seq, "hash": entry.leaf_hash})
+                node_rows.extend(
+                    {"level": level, "idx": idx, "seq": seq, "hash": digest}
+                    for level, idx, digest in tree.append(entry.leaf_hash)
+                )
+                ref_rows.extend({"seq": seq, "pos": pos, "target": t} for pos, t in enumerate(targets))
+                entries.append(entry)
+                prev, last_time, seq = entry.leaf_hash, recorded_at, seq + 1
+            conn.execute(insert(LOG), log_rows)
+            conn.execute(insert(TREE), node_rows)
+            if ref_rows:
+                conn.execute(insert(REFS), ref_rows)
+            return entries
+
+    # --- reading ------------------------------------------------------------------
+
+    def entry(self, seq: int) -> Entry:
+        """The entry at ``seq``; UnknownRef if there is none."""
+        with backend.translate_errors(), self.engine.connect() as conn:
+            row = conn.execute(select(LOG.c.seq, LOG.c.leaf_hash, LOG.c.data).where(LOG.c.seq == seq)).first()
+        if row is None:
+            raise UnknownRef(f"no entry {seq}: the ledger has {self.size()} entries")
+        return _entry(row)
+
+    def resolve(self, ref: str) -> Entry:
+        """Find an entry by seq number or by a leaf-hash prefix of at least 4 hex digits."""
+        ref = ref.strip()
+        if ref.isdigit():
+            return self.entry(int(ref))
+        prefix = ref.lower()
+        if not re.fullmatch(r"[0-9a-f]{4,64}", prefix):
+            raise UnknownRef(f"invalid ref {ref!r}: give a seq number or at least 4 hex digits of a leaf hash")
+        low = bytes.fromhex((prefix + "0" * 64)[:64])
+        high = bytes.fromhex((prefix + "f" * 64)[:64])
+        with backend.translate_errors(), self.engine.connect() as conn:
+            rows = conn.execute(
+                select(LOG.c.seq, LOG.c.leaf_hash, LOG.c.data)
+                .where(LOG.c.leaf_hash.between(low, high)).order_by(LOG.c.seq).limit(2)
+            ).all()
+        if not rows:
+            raise UnknownRef(f"no entry has a leaf hash starting {prefix}")
+        if len(rows) > 1:
+            raise AmbiguousRef(f"ref {prefix} is ambiguous: entries {rows[0].seq} and {rows[1].seq} match; give more digits")
+        return _entry(rows[0])
+
+    def iter_entries(
+        self,
+        *,
+        kind: str | None = None,
+        since: str | None = None,
+        about: int | None = None,
+        start: int = 0,
+    ) -> Iterator[Entry]:
+        """Stream entries in seq order, optionally filtered; memory stays flat."""
+        query = select(LOG.c.seq, LOG.c.leaf_hash, LOG.c.data).where(LOG.c.seq >= start).order_by(LOG.c.seq)
+        if kind is not None:
+            query = query.where(LOG.c.kind == kind)
+        if since is not None:
+            query = query.where(LOG.c.recorded_at >= since)
+        if about is not None:
+            referring = select(REFS.c.seq).where(REFS.c.target == about)
+            query = query.where((LOG.c.seq == about) | LOG.c.seq.in_(referring))
+        with backend.translate_errors(), self.engine.connect() as conn:
+            result = conn.execution_options(stream_results=True, yield_per=1000).execute(query)
+            for row in result:
+                yield _entry(row)
+
+    def count(self, kind: str | None = None) -> int:
+        query = select(func.count()).select_from(LOG)
+        if kind is not None:
+            query = query.where(LOG.c.kind == kind)
+        with backend.translate_errors(), self.engine.connect() as conn:
+            return int(conn.execute(query).scalar_one())
+
+
+def _entry(row: Any) -> Entry:
+    data = bytes(row.data)
+    return Entry(seq=row.seq, leaf_hash=bytes(row.leaf_hash), data=data, value=loads_stored(data))

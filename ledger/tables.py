@@ -1,0 +1,53 @@
+"""The database tables (SQLModel).  ``log`` is the source of truth; the rest follow.
+
+- ``log``: one row per entry: its exact canonical bytes plus columns to query by.
+- ``tree_node``: every perfect Merkle subtree (level 0: the leaf hashes), written as
+  appends complete it, so any root or proof needs O(log n) reads.  Keyed by the seq whose
+  append completed it, so the verifier can stream it beside the log.
+- ``entry_ref``: which entries each entry refers to (a projection of the log).
+- ``meta``: the ledger's origin and settings.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Column, Index, LargeBinary
+from sqlmodel import Field, SQLModel
+
+
+class Meta(SQLModel, table=True):
+    __tablename__ = "meta"
+    key: str = Field(primary_key=True)
+    value: str
+
+
+class LogRow(SQLModel, table=True):
+    __tablename__ = "log"
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    leaf_hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False, unique=True))
+    kind: str = Field(index=True)
+    recorded_at: str = Field(index=True)
+    signer: str
+    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+
+class TreeNode(SQLModel, table=True):
+    __tablename__ = "tree_node"
+    level: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    idx: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    seq: int
+    hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+
+    __table_args__ = (Index("ix_tree_node_seq", "seq", "level"),)
+
+
+class EntryRef(SQLModel, table=True):
+    __tablename__ = "entry_ref"
+    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    pos: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
+    target: int = Field(index=True)
+
+
+LOG = LogRow.__table__
+TREE = TreeNode.__table__
+REFS = EntryRef.__table__
+META = Meta.__table__

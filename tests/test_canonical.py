@@ -1,0 +1,77 @@
+"""canonical_bytes must equal rfc8785.dumps on everything the schemas admit."""
+
+from __future__ import annotations
+
+import rfc8785
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from ledger.canonical import canonical_bytes, loads_strict
+from ledger.errors import InputError
+
+from .strategies import bodies, entries
+
+text = st.text(min_size=1, max_size=40)
+
+
+@given(entries())
+@settings(max_examples=300, deadline=None)
+def test_canonical_matches_rfc8785_on_entries(entry):
+    assert canonical_bytes(entry) == rfc8785.dumps(entry)
+
+
+@given(st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**53) + 1, 2**53 - 1) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(st.characters(max_codepoint=127)), inner, max_size=4),
+    max_leaves=20,
+))
+@settings(max_examples=300, deadline=None)
+def test_canonical_matches_rfc8785_on_json_values(value):
+    try:
+        expected = rfc8785.dumps(value)
+    except Exception:  # lone surrogates: both must refuse
+        with pytest.raises(InputError):
+            canonical_bytes(value)
+        return
+    assert canonical_bytes(value) == expected
+
+
+def test_canonical_escapes_controls_like_rfc8785():
+    value = {"b": "\u0000\u001f\b\t\n\f\r\"\\\u007f\u2028é😀", "a": 1}
+    assert canonical_bytes(value) == rfc8785.dumps(value)
+
+
+def test_canonical_rejects_lone_surrogate():
+    with pytest.raises(InputError, match="surrogate"):
+        canonical_bytes({"text": "\ud800"})
+
+
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        (b'{"a": 1, "a": 2}', "duplicate key 'a'"),
+        (b'{"a": 1.5}', "not an integer"),
+        (b'{"a": NaN}', "NaN is not valid JSON"),
+        (b'{"a": ', "malformed JSON"),
+        (b'\xff{"a": 1}', "not valid UTF-8"),
+        (b"[" * 100000, "nested too deeply"),
+    ],
+)
+def test_loads_strict_rejects_with_one_line(raw, message):
+    with pytest.raises(InputError, match=message) as info:
+        loads_strict(raw)
+    assert "\n" not in str(info.value)
+
+
+def test_bodies_strategy_produces_schema_valid_bodies():
+    from ledger.schema import entry_error
+
+    @given(entries())
+    @settings(max_examples=50, deadline=None)
+    def check(entry):
+        assert entry_error(entry) is None
+
+    check()
+
+
+_ = bodies  # re-exported for other tests
