@@ -36,7 +36,24 @@ class State:
 
 
 class Group(click.Group):
-    """Maps every LedgerError to one line on stderr and its exit code, in one place."""
+    """Maps every LedgerError and usage error to one line on stderr and its exit code."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.NoArgsIsHelpError as exc:
+            exc.show()
+            code = exc.exit_code
+        except click.ClickException as exc:
+            click.echo(f"error: {exc.format_message()}", err=True)
+            code = exc.exit_code
+        except click.Abort:
+            click.echo("error: aborted", err=True)
+            code = 1
+        code = code if isinstance(code, int) else 0
+        if not standalone_mode:
+            return code
+        sys.exit(code)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:

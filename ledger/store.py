@@ -209,34 +209,19 @@ class Ledger:
             log_rows, node_rows, ref_rows, entries = [], [], [], []
             for item in items:
                 where = f"{item.where}: " if item.where else ""
-                kind = item.kind
                 try:
-                    body = resolve_refs(item.body, lambda ref: labels[ref[1:]] if ref.startswith("@") else ref)
-                except KeyError as exc:
-                    raise UnknownRef(f"{where}no earlier line has label {exc.args[0]!r}") from None
-                recorded_at = max(utc_now(), last_time)  # never earlier than the entry before
-                entry = make_entry(
-                    origin=self.origin, seq=seq, prev=prev, recorded_at=recorded_at,
-                    kind=kind, body=body, signer=signer,
-                )
-                problem = entry_error(entry.value)
-                if problem is not None:
-                    raise InvalidEntry(f"{where}{kind} {problem}" if problem.startswith("body") else f"{where}{problem}")
-                try:
-                    expected_key = ring.signing_key(seq, kind, body, entry.signer)
-                    if expected_key != signer.public_key:
-                        raise InvalidEntry(f"signer {signer.name} is not the registered key of that name")
-                    targets = check_refs(kind, body, lookup)
-                    if kind == "key":
-                        ring.apply(seq, body)
-                except InvalidEntry as exc:
-                    raise InvalidEntry(f"{where}{exc}") from None
-                local[entry.leaf_hash.hex()] = (seq, kind)
+                    entry, targets = self._prepare(
+                        item, seq=seq, prev=prev, recorded_at=max(utc_now(), last_time),
+                        signer=signer, ring=ring, labels=labels, lookup=lookup,
+                    )
+                except InputError as exc:
+                    raise type(exc)(f"{where}{exc}") from None
+                local[entry.leaf_hash.hex()] = (seq, entry.kind)
                 if item.label is not None:
                     labels[item.label] = entry.leaf_hash.hex()
                 log_rows.append({
-                    "seq": seq, "leaf_hash": entry.leaf_hash, "kind": kind,
-                    "recorded_at": recorded_at, "signer": entry.signer, "data": entry.data,
+                    "seq": seq, "leaf_hash": entry.leaf_hash, "kind": entry.kind,
+                    "recorded_at": entry.recorded_at, "signer": entry.signer, "data": entry.data,
                 })
                 node_rows.append({"level": 0, "idx": seq, "seq": seq, "hash": entry.leaf_hash})
                 node_rows.extend(
@@ -245,12 +230,39 @@ class Ledger:
                 )
                 ref_rows.extend({"seq": seq, "pos": pos, "target": t} for pos, t in enumerate(targets))
                 entries.append(entry)
-                prev, last_time, seq = entry.leaf_hash, recorded_at, seq + 1
+                prev, last_time, seq = entry.leaf_hash, entry.recorded_at, seq + 1
             conn.execute(insert(LOG), log_rows)
             conn.execute(insert(TREE), node_rows)
             if ref_rows:
                 conn.execute(insert(REFS), ref_rows)
             return entries
+
+    def _prepare(
+        self, item: Item, *, seq: int, prev: bytes, recorded_at: str, signer: Signer,
+        ring: KeyRing, labels: dict[str, str], lookup: Callable[[str], tuple[int, str] | None],
+    ) -> tuple[Entry, list[int]]:
+        """Sign ``item`` as entry ``seq`` and check it against the schemas and the rules.
+
+        Returns the entry and the seqs it refers to; raises InputError and changes
+        nothing but ``ring`` (which the caller's failed transaction discards).
+        """
+        try:
+            body = resolve_refs(item.body, lambda ref: labels[ref[1:]] if ref.startswith("@") else ref)
+        except KeyError as exc:
+            raise UnknownRef(f"no earlier line has label {exc.args[0]!r}") from None
+        entry = make_entry(
+            origin=self.origin, seq=seq, prev=prev, recorded_at=recorded_at,
+            kind=item.kind, body=body, signer=signer,
+        )
+        problem = entry_error(entry.value)
+        if problem is not None:
+            raise InvalidEntry(f"{item.kind} {problem}" if problem.startswith("body") else problem)
+        if ring.signing_key(seq, item.kind, body, entry.signer) != signer.public_key:
+            raise InvalidEntry(f"signer {signer.name} is not the registered key of that name")
+        targets = check_refs(item.kind, body, lookup)
+        if item.kind == "key":
+            ring.apply(seq, body)
+        return entry, targets
 
     # --- reading ------------------------------------------------------------------
 

@@ -130,7 +130,16 @@ def _rows(conn: Connection, size: int) -> Iterator[tuple[int, bytes, str, str, s
         .where(LOG.c.seq < size).order_by(LOG.c.seq)
     )
     for row in conn.execution_options(stream_results=True, yield_per=CHUNK).execute(query):
-        yield (row[0], bytes(row[1]), row[2], row[3], row[4], bytes(row[5]))
+        yield (row[0], _as_bytes(row[1]), row[2], row[3], row[4], _as_bytes(row[5]))
+
+
+def _as_bytes(value: Any) -> bytes:
+    """Stored bytes as bytes, whatever type a tamperer left in the column."""
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return bytes(value)
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogatepass")
+    return repr(value).encode()
 
 
 def _checked_stream(rows: Iterator[Any], origin: str, keys: dict[str, bytes], pool: Executor | None) -> Iterator[tuple[Any, Checked | str]]:
@@ -234,7 +243,7 @@ def _verify_stream(
         for level, idx, digest in [(0, seq, row[1]), *tree.append(row[1])]:
             if next_node is None or (next_node.seq, next_node.level, next_node.idx) != (seq, level, idx):
                 raise VerificationError(f"merkle node ({level}, {idx}) is missing from storage", seq=seq)
-            if bytes(next_node.hash) != digest:
+            if _as_bytes(next_node.hash) != digest:
                 raise VerificationError(f"stored merkle node ({level}, {idx}) does not match the entries", seq=seq)
             next_node = next(nodes, None)
         if next_node is not None and next_node.seq <= seq:

@@ -1,0 +1,198 @@
+"""Every user error: one line on stderr, the documented exit code, the ledger untouched."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+
+import pytest
+from click.testing import CliRunner
+
+from .helpers import db_fingerprint
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def seeded(runner, db_path):
+    """A ledger with a source (1) and a claim (2); returns an invoker."""
+    from ledger.cli.main import cli
+
+    def invoke(*args: str, input: str | None = None, env: dict | None = None):
+        return runner.invoke(cli, ["--db", str(db_path), *args], input=input, env=env)
+
+    assert invoke("init", "--origin", "err.example/desk", "--key", "alice").exit_code == 0
+    assert invoke("source", "add", "memo", "--type", "leaked-document").exit_code == 0
+    assert invoke("claim", "add", "C1", "--asserted-by", "1").exit_code == 0
+    return invoke
+
+
+def check_error(result, code: int, message: str) -> None:
+    """Exit code ``code``, stderr exactly one line containing ``message``, stdout empty."""
+    assert result.exit_code == code, (result.exit_code, result.output)
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert message in lines[0], lines[0]
+    assert result.stdout == ""
+    assert "Traceback" not in result.output
+
+
+CASES = [
+    # (args, exit code, message)
+    (["show", "99"], 2, "error: no entry 99: the ledger has 3 entries"),
+    (["show", "zz"], 2, "error: invalid ref 'zz': give a seq number or at least 4 hex digits"),
+    (["show", "abc"], 2, "error: invalid ref 'abc'"),
+    (["show", "fffffffffff0"], 2, "error: no entry has a leaf hash starting fffffffffff0"),
+    (["claim", "add", "C2", "--asserted-by", "2"], 2, "error: asserted_by: entry 2 is a claim, expected source"),
+    (["claim", "add", "C2", "--asserted-by", "7"], 2, "error: no entry 7: the ledger has 3 entries"),
+    (["claim", "add", "C2", "--part-of", "1"], 2, "error: part_of: entry 1 is a source, expected claim"),
+    (["link", "1", "1", "--relation", "derived-from"], 2, "error: link: an entry cannot be linked to itself"),
+    (["link", "1", "2", "--relation", "derived-from"], 2, "error: to: entry 2 is a claim, expected source"),
+    (["assess", "0", "--by", "x", "--stance", "denies", "--finding", "y"], 2, "error: target: entry 0 is a key"),
+    (["assess", "2", "--by", "x", "--stance", "maybe", "--finding", "y"], 2, "Invalid value for '--stance'"),
+    (["assess", "2", "--by", "x", "--stance", "denies", "--finding", "y", "--credibility", "7"], 2, "Invalid value for '--credibility'"),
+    (["source", "add", "x", "--type", "news-report", "--grade", "G", "--grade-reason", "r"], 2, "Invalid value for '--grade'"),
+    (["source", "add", "x", "--type", "news-report", "--grade", "B"], 2, "--grade and --grade-reason go together"),
+    (["source", "add", "x", "--type", "blog"], 2, "Invalid value for '--type'"),
+    (["source", "add", "x", "--type", "news-report", "--date", "1 November"], 2,
+     "error: source body.occurred_at: '1 November' is not valid: expected when a thing happened"),
+    (["source", "add", "x", "--type", "news-report", "--url", "not a url"], 2, "error: source body.url: 'not a url' is not valid"),
+    (["source", "add", "x" * 20001, "--type", "news-report"], 2, "error: source body.name:"),
+    (["source", "add", "", "--type", "news-report"], 2, "error: source body.name:"),
+    (["source", "add", "x", "--type", "news-report", "--file", "/nonexistent/memo.pdf"], 2, "error: no such file: /nonexistent/memo.pdf"),
+    (["correct", "1", "--action", "supersede", "--reason", "r"], 2, "--replacement is required with --action supersede"),
+    (["correct", "1", "--action", "supersede", "--reason", "r", "--replacement", "2"], 2,
+     "error: replacement: entry 2 is a claim, but it replaces a source"),
+    (["source", "add", "x", "--type", "person", "--as", "nobody"], 2, "error: no key named 'nobody'"),
+    (["source", "add", "x", "--type", "person", "--as", "../etc"], 2, "error: invalid key name '../etc'"),
+    (["init"], 2, "error: a ledger already exists at"),
+    (["key", "revoke", "nobody", "--reason", "r"], 2, "error: no active key named 'nobody' in this ledger"),
+    (["log", "--about", "42"], 2, "error: no entry 42"),
+    (["frobnicate"], 2, "No such command 'frobnicate'"),
+]
+
+
+@pytest.mark.parametrize("args, code, message", CASES, ids=[" ".join(c[0])[:50] for c in CASES])
+def test_cli_error_is_one_line_and_leaves_ledger_unchanged(seeded, db_path, args, code, message):
+    before = db_fingerprint(db_path)
+    result = seeded(*args)
+    check_error(result, code, message)
+    assert db_fingerprint(db_path) == before
+
+
+def test_cli_missing_ledger_is_exit_2_and_creates_nothing(runner, tmp_path):
+    from ledger.cli.main import cli
+
+    target = tmp_path / "typo.db"
+    for args in (["log"], ["verify"], ["source", "add", "x", "--type", "person"], ["show", "0"], ["export"]):
+        result = runner.invoke(cli, ["--db", str(target), *args])
+        check_error(result, 2, f"error: no ledger at {target} (create one with: claimledger init)")
+    assert not target.exists()
+
+
+def test_cli_init_in_missing_directory_is_exit_2(runner, tmp_path):
+    from ledger.cli.main import cli
+
+    result = runner.invoke(cli, ["--db", str(tmp_path / "no" / "such" / "l.db"), "init"])
+    check_error(result, 2, "error: cannot create a ledger in")
+
+
+def test_cli_wrong_passphrase_is_exit_2(seeded, db_path):
+    before = db_fingerprint(db_path)
+    result = seeded("source", "add", "x", "--type", "person", env={"CLAIMLEDGER_PASSPHRASE": "wrong"})
+    check_error(result, 2, "error: cannot unlock key 'alice': wrong passphrase or damaged key file")
+    assert db_fingerprint(db_path) == before
+
+
+def test_cli_no_passphrase_without_terminal_is_exit_2(seeded, db_path, monkeypatch):
+    monkeypatch.delenv("CLAIMLEDGER_PASSPHRASE")
+    result = seeded("source", "add", "x", "--type", "person")
+    check_error(result, 2, "error: no passphrase: set CLAIMLEDGER_PASSPHRASE or run in a terminal")
+
+
+def test_cli_key_file_too_open_is_refused(seeded, db_path, key_home):
+    path = key_home / "keys" / "alice.key"
+    os.chmod(path, 0o644)
+    before = db_fingerprint(db_path)
+    result = seeded("source", "add", "x", "--type", "person")
+    check_error(result, 2, f"error: key file {path} is accessible by others (mode 644); run: chmod 600 {path}")
+    assert db_fingerprint(db_path) == before
+
+
+def test_cli_unregistered_local_key_is_refused(seeded, db_path, key_home):
+    from ledger.keys import KeyStore
+
+    KeyStore(key_home).create("mallory", b"correct horse battery staple")
+    before = db_fingerprint(db_path)
+    result = seeded("source", "add", "x", "--type", "person", "--as", "mallory")
+    check_error(result, 2, "is not a registered key")
+    assert db_fingerprint(db_path) == before
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b'{"kind": "source", "body": {"name": "a", "type": "person"}}\n{"kind": "source", "body": ', "line 2: malformed JSON"),
+        (b'{"kind": "source", "body": {"name": "a", "type": "person", "name": "b"}}\n', "line 1: duplicate key 'name'"),
+        (b'{"kind": "source", "body": {"name": "a", "type": "person", "score": 1.5}}\n', "line 1: number 1.5 is not an integer"),
+        (b'{"kind": "source", "body": {"name": "a", "type": "person", "extra": 1}}\n', "line 1: source body: Additional properties are not allowed ('extra' was unexpected)"),
+        (b'{"kind": "source", "body": {"type": "person"}}\n', "line 1: source body: 'name' is a required property"),
+        (b'{"kind": "rumour", "body": {}}\n', "line 1: kind must be one of"),
+        (b'{"kind": "source", "body": {"name": "a", "type": "person"}, "colour": 1}\n', "line 1: unknown field 'colour'"),
+        (b'[1, 2]\n', "line 1: expected a JSON object"),
+        (b'\xff\xfe\n', "line 1: input is not valid UTF-8"),
+        (b'{"kind": "claim", "body": {"text": "c", "asserted_by": ["@nolabel"]}}\n', "line 1: no earlier line has label 'nolabel'"),
+        (b'{"kind": "claim", "body": {"text": "c", "asserted_by": ["#77"]}}\n', "line 1: no entry 77"),
+        (b'{"kind": "claim", "body": {"text": "c", "asserted_by": ["' + b"ab" * 32 + b'"]}}\n', "line 1: asserted_by: no earlier entry has hash abababababab"),
+        (b'{"kind": "source", "body": {"name": "\\ud800", "type": "person"}}\n', "line 1: text holds an unpaired surrogate"),
+        (b'{"kind": "source", "body": {"name": "a\\u0000", "type": "person", "sha256": "XYZ"}}\n', "line 1: source body.sha256: 'XYZ' is not valid"),
+        (b'{"kind": "assessment", "body": {"target": "#1", "by": "x", "stance": "denies", "finding": "y", "credibility": 9007199254740993}}\n',
+         "line 1: assessment body.credibility: 9007199254740993 is greater than the maximum of 6"),
+    ],
+)
+def test_cli_bad_import_is_exit_2_and_records_nothing(seeded, db_path, tmp_path, content, message):
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(content)
+    before = db_fingerprint(db_path)
+    result = seeded("import", str(path))
+    check_error(result, 2, message)
+    assert db_fingerprint(db_path) == before
+
+
+def test_cli_verify_tampered_ledger_is_exit_1_naming_the_entry(seeded, db_path):
+    conn = sqlite3.connect(db_path)
+    conn.execute("DROP TRIGGER log_no_update")
+    conn.execute("UPDATE log SET data = replace(data, 'memo', 'mema') WHERE seq = 1")
+    conn.execute("CREATE TRIGGER log_no_update BEFORE UPDATE ON log BEGIN SELECT RAISE(ABORT, 'log is append-only'); END")
+    conn.commit()
+    conn.close()
+    result = seeded("verify")
+    check_error(result, 1, "error: entry 1: leaf hash mismatch")
+
+
+def test_cli_database_locked_is_exit_3(seeded, db_path, monkeypatch):
+    import ledger.backend
+
+    monkeypatch.setattr(ledger.backend, "LOCK_TIMEOUT_S", 0.2)
+    holder = sqlite3.connect(db_path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        result = seeded("source", "add", "x", "--type", "person")
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    check_error(result, 3, "error: database unavailable: database is locked")
+    assert json.loads(seeded("verify", "--json").stdout)["size"] == 3
+
+
+def test_cli_update_through_sql_is_refused_by_trigger(seeded, db_path):
+    conn = sqlite3.connect(db_path)
+    with pytest.raises(sqlite3.IntegrityError, match="log is append-only"):
+        conn.execute("UPDATE log SET kind = 'claim' WHERE seq = 1")
+    with pytest.raises(sqlite3.IntegrityError, match="tree_node is append-only"):
+        conn.execute("DELETE FROM tree_node")
+    conn.close()
