@@ -1,0 +1,252 @@
+"""The ledger's storage and rules through the library: appends, refs, keys, forgeries."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from ledger.entry import ZERO_HASH, make_entry
+from ledger.errors import InputError, InvalidEntry, UnknownRef, AmbiguousRef, VerificationError
+from ledger.importer import Item
+from ledger.keys import KeyStore, key_id
+from ledger.merkle import CompactRange, root_from_leaves
+from ledger.store import Ledger
+from ledger.verify import verify_ledger
+
+from .builders import random_items
+from .conftest import PASSPHRASE
+
+
+def test_store_root_matches_merkle_of_leaf_hashes(ledger, signer):
+    import random
+
+    ledger.append_many(random_items(40, random.Random(1)), signer=signer, batch_size=7)
+    leaves = [e.leaf_hash for e in ledger.iter_entries()]
+    assert len(leaves) == 41
+    for size in range(0, 42):
+        assert ledger.root(size) == root_from_leaves(leaves[:size])
+    assert verify_ledger(ledger).root == root_from_leaves(leaves)
+
+
+def test_store_chain_links_each_entry_to_the_one_before(ledger, signer):
+    ledger.append("source", {"name": "a", "type": "person"}, signer=signer)
+    ledger.append("source", {"name": "b", "type": "person"}, signer=signer)
+    entries = list(ledger.iter_entries())
+    assert entries[0].prev == ZERO_HASH.hex()
+    assert [e.prev for e in entries[1:]] == [e.leaf_hash.hex() for e in entries[:-1]]
+    assert [e.seq for e in entries] == [0, 1, 2]
+    assert all(a.recorded_at <= b.recorded_at for a, b in zip(entries, entries[1:]))
+
+
+def test_store_failed_batch_leaves_nothing(ledger, signer, db_path):
+    from .helpers import db_fingerprint
+
+    before = db_fingerprint(db_path)
+    items = [Item("source", {"name": f"s{i}", "type": "person"}) for i in range(5)]
+    items.append(Item("claim", {"text": "c", "asserted_by": ["ab" * 32]}, where="line 6"))
+    with pytest.raises(InvalidEntry, match="line 6: asserted_by: no earlier entry has hash abababababab"):
+        ledger.append_many(items, signer=signer)
+    assert db_fingerprint(db_path) == before
+    assert ledger.size() == 1
+
+
+def test_store_batches_before_a_failure_stay(ledger, signer):
+    items = [Item("source", {"name": f"s{i}", "type": "person"}) for i in range(4)]
+    items.append(Item("source", {"name": "", "type": "person"}))
+    with pytest.raises(InvalidEntry):
+        ledger.append_many(items, signer=signer, batch_size=2)
+    assert ledger.size() == 1 + 4
+    verify_ledger(ledger)
+
+
+def test_store_resolve_by_seq_and_prefix(ledger, signer):
+    entry = ledger.append("source", {"name": "a", "type": "person"}, signer=signer)
+    assert ledger.resolve("1").leaf_hash == entry.leaf_hash
+    assert ledger.resolve(entry.leaf_hash.hex()[:6]).seq == 1
+    assert ledger.resolve(entry.leaf_hash.hex()[:7].upper()).seq == 1
+    with pytest.raises(UnknownRef, match="no entry 2: the ledger has 2 entries"):
+        ledger.resolve("2")
+
+
+def test_store_resolve_ambiguous_prefix(ledger, signer):
+    ledger.append_many((Item("source", {"name": f"s{i}", "type": "person"}) for i in range(1500)), signer=signer)
+    seen: dict[str, int] = {}
+    for entry in ledger.iter_entries():
+        prefix = entry.leaf_hash.hex()[:4]
+        if prefix in seen and not prefix.isdigit():
+            with pytest.raises(AmbiguousRef, match=f"ref {prefix} is ambiguous: entries {seen[prefix]} and {entry.seq} match"):
+                ledger.resolve(prefix)
+            return
+        seen[prefix] = entry.seq
+    pytest.fail("1501 random hashes without a shared 4-digit prefix: astronomically unlikely")
+
+
+def test_store_open_refuses_missing_and_create_refuses_existing(tmp_path, signer, ledger, db_path):
+    from ledger.errors import LedgerExists, LedgerNotFound
+
+    with pytest.raises(LedgerNotFound):
+        Ledger.open(str(tmp_path / "nope.db"))
+    assert not (tmp_path / "nope.db").exists()
+    with pytest.raises(LedgerExists):
+        Ledger.create(str(db_path), origin="x.example/y", signer=signer)
+    with pytest.raises(InputError, match="invalid origin"):
+        Ledger.create(str(tmp_path / "o.db"), origin="has space", signer=signer)
+
+
+def test_store_read_only_ledger_verifies(ledger, signer, db_path):
+    ledger.append("source", {"name": "a", "type": "person"}, signer=signer)
+    ledger.close()
+    with sqlite3.connect(db_path) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    db_path.chmod(0o444)
+    try:
+        ro = Ledger.open(str(db_path), read_only=True)
+        assert verify_ledger(ro).size == 2
+        ro.close()
+    finally:
+        db_path.chmod(0o644)
+
+
+def test_store_revoked_key_cannot_sign(ledger, signer, key_home):
+    bob = KeyStore(key_home).create("bob", PASSPHRASE.encode())
+    ledger.append("key", {"action": "add", "name": "bob", "public_key": bob.public_key.hex()}, signer=signer)
+    ledger.append("source", {"name": "by bob", "type": "person"}, signer=bob)
+    ledger.append("key", {"action": "revoke", "name": "bob", "key": bob.key_id.hex()}, signer=signer)
+    with pytest.raises(InvalidEntry, match=r"signer bob \(.*\) was revoked at entry 3"):
+        ledger.append("source", {"name": "late", "type": "person"}, signer=bob)
+    with pytest.raises(InvalidEntry, match="was already revoked"):
+        ledger.append("key", {"action": "revoke", "name": "bob", "key": bob.key_id.hex()}, signer=signer)
+    with pytest.raises(InvalidEntry, match="is already registered"):
+        ledger.append("key", {"action": "add", "name": "bob2", "public_key": bob.public_key.hex()}, signer=signer)
+    assert verify_ledger(ledger).size == 4
+
+
+def forge_append(db_path: Path, *, value_for) -> None:
+    """Append an entry behind the library's back, with correct chain and Merkle nodes,
+    so that only the rule under test can catch it.  ``value_for(seq, prev)`` makes it."""
+    from ledger.merkle import range_nodes
+
+    conn = sqlite3.connect(db_path)
+    try:
+        size, prev = conn.execute("SELECT count(*), (SELECT leaf_hash FROM log ORDER BY seq DESC LIMIT 1) FROM log").fetchone()
+        nodes = dict(((lv, ix), h) for lv, ix, h in conn.execute("SELECT level, idx, hash FROM tree_node"))
+        tree = CompactRange.from_nodes(size, [nodes[c] for c in range_nodes(size)])
+        entry = value_for(size, prev)
+        conn.execute("INSERT INTO log VALUES (?,?,?,?,?,?)",
+                     (size, entry.leaf_hash, entry.kind, entry.recorded_at, entry.signer, entry.data))
+        conn.execute("INSERT INTO tree_node VALUES (?,?,?,?)", (0, size, size, entry.leaf_hash))
+        for level, idx, digest in tree.append(entry.leaf_hash):
+            conn.execute("INSERT INTO tree_node VALUES (?,?,?,?)", (level, idx, size, digest))
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def test_verify_rejects_entry_signed_after_revocation(ledger, signer, key_home, db_path):
+    bob = KeyStore(key_home).create("bob", PASSPHRASE.encode())
+    ledger.append("key", {"action": "add", "name": "bob", "public_key": bob.public_key.hex()}, signer=signer)
+    last = ledger.append("key", {"action": "revoke", "name": "bob", "key": bob.key_id.hex()}, signer=signer)
+    forge_append(db_path, value_for=lambda seq, prev: make_entry(
+        origin=ledger.origin, seq=seq, prev=prev, recorded_at=last.recorded_at, kind="source",
+        body={"name": "backdated", "type": "person"}, signer=bob))
+    with pytest.raises(VerificationError, match=r"entry 3: signer bob \(.*\) was revoked at entry 2"):
+        verify_ledger(ledger)
+
+
+def test_verify_rejects_entry_replayed_from_another_ledger(ledger, signer, tmp_path, db_path):
+    other = Ledger.create(str(tmp_path / "other.db"), origin="other.example/log", signer=signer)
+    foreign = other.append("source", {"name": "elsewhere", "type": "person"}, signer=signer)
+    other.close()
+    # Same key, same position, but recorded for another ledger: its bytes say so.
+    forge_append(db_path, value_for=lambda seq, prev: make_entry(
+        origin="other.example/log", seq=seq, prev=prev, recorded_at=foreign.recorded_at, kind="source",
+        body=foreign.body, signer=signer))
+    with pytest.raises(VerificationError, match="entry 1: entry belongs to ledger 'other.example/log'"):
+        verify_ledger(ledger)
+
+
+def test_verify_rejects_entry_replayed_at_another_position(ledger, signer, db_path):
+    first = ledger.append("source", {"name": "once", "type": "person"}, signer=signer)
+    # The stored bytes of entry 1 again, at seq 2: the database's unique leaf hash refuses it...
+    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE constraint failed: log.leaf_hash"):
+        forge_append(db_path, value_for=lambda seq, prev: first)
+    # ...and if that constraint is dodged, its signature is valid but its seq is not.
+    from ledger.entry import Entry
+
+    forge_append(db_path, value_for=lambda seq, prev: Entry(seq, first.leaf_hash[::-1], first.data, first.value))
+    with pytest.raises(VerificationError, match="entry 2: leaf hash mismatch"):
+        verify_ledger(ledger)
+
+
+def test_verify_rejects_bad_signature(ledger, signer, key_home, db_path):
+    mallory = KeyStore(key_home).create("mallory", PASSPHRASE.encode())
+
+    def forged(seq, prev):
+        real = make_entry(origin=ledger.origin, seq=seq, prev=prev, recorded_at="2999-01-01T00:00:00Z",
+                          kind="source", body={"name": "forged", "type": "person"}, signer=mallory)
+        value = {**real.value, "signer": signer.key_id.hex()}  # claims alice signed it
+        from ledger.canonical import canonical_bytes
+        from ledger.entry import Entry
+        from ledger.merkle import leaf_hash
+
+        data = canonical_bytes(value)
+        return Entry(seq, leaf_hash(data), data, value)
+
+    forge_append(db_path, value_for=forged)
+    with pytest.raises(VerificationError, match="entry 1: signature does not verify"):
+        verify_ledger(ledger)
+
+
+def test_verify_parallel_matches_serial(ledger, signer):
+    import random
+
+    from ledger import verify as verify_module
+
+    ledger.append_many(random_items(300, random.Random(7)), signer=signer)
+    serial = verify_ledger(ledger, workers=1)
+    old = verify_module.PARALLEL_THRESHOLD, verify_module.CHUNK
+    verify_module.PARALLEL_THRESHOLD, verify_module.CHUNK = 10, 16
+    try:
+        parallel = verify_ledger(ledger, workers=2)
+    finally:
+        verify_module.PARALLEL_THRESHOLD, verify_module.CHUNK = old
+    assert parallel == serial
+
+
+def test_verify_parallel_names_the_bad_entry(ledger, signer, db_path):
+    import random
+
+    from ledger import verify as verify_module
+
+    ledger.append_many(random_items(200, random.Random(8)), signer=signer)
+    conn = sqlite3.connect(db_path)
+    conn.execute("DROP TRIGGER log_no_update")
+    conn.execute("UPDATE log SET signer = ? WHERE seq = 150", ("00" * 32,))
+    conn.execute("CREATE TRIGGER log_no_update BEFORE UPDATE ON log BEGIN SELECT RAISE(ABORT, 'log is append-only'); END")
+    conn.commit()
+    conn.close()
+    old = verify_module.PARALLEL_THRESHOLD, verify_module.CHUNK
+    verify_module.PARALLEL_THRESHOLD, verify_module.CHUNK = 10, 16
+    try:
+        with pytest.raises(VerificationError, match="entry 150: query column signer"):
+            verify_ledger(ledger, workers=2)
+    finally:
+        verify_module.PARALLEL_THRESHOLD, verify_module.CHUNK = old
+
+
+def test_key_id_is_sha256_of_raw_public_key(signer):
+    import hashlib
+
+    assert key_id(signer.public_key) == hashlib.sha256(signer.public_key).digest()
+    assert signer.key_id == key_id(signer.public_key)
+
+
+def test_keystore_file_is_private_and_encrypted(key_home, signer):
+    path = key_home / "keys" / "alice.key"
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert (key_home / "keys").stat().st_mode & 0o777 == 0o700
+    assert path.read_bytes().startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    loaded = KeyStore(key_home).load("alice", PASSPHRASE.encode())
+    assert loaded.public_key == signer.public_key
