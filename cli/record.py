@@ -240,7 +240,11 @@ def import_(ctx: click.Context, file: Any, batch_size: int, as_name: str | None,
 
     ledger = ctx.obj.ledger
     signer = load_signer(ctx, as_name)
-    items = plan_import(file, lambda ref: ledger.resolve(ref).leaf_hash.hex())
+    def resolve(ref: str) -> tuple[int, str]:
+        entry = ledger.resolve(ref)
+        return entry.seq, entry.leaf_hash.hex()
+
+    items = plan_import(file, resolve, size=ledger.size())
     count = 0
     bar = click.progressbar(length=0, label="importing", file=sys.stderr) if progress_enabled() else None
 

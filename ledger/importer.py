@@ -33,8 +33,8 @@ REF_LIST_FIELDS = ("asserted_by", "reported_by")
 LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
 MAX_LINE_BYTES = 1 << 20
 
-Resolver = Callable[[str], str]
-"""Turns ``#N`` or a hash prefix into a full leaf hash (from the ledger), or raises."""
+Resolver = Callable[[str], tuple[int, str]]
+"""Turns what follows ``#`` (a seq or a hash prefix) into (seq, full leaf hash), or raises."""
 
 
 def parse_lines(lines: Iterable[bytes]) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -75,18 +75,28 @@ def resolve_refs(body: dict[str, Any], resolve: Callable[[str], str]) -> dict[st
     return out
 
 
-def plan_import(lines: Iterable[bytes], ledger_resolver: Resolver) -> Iterator[Item]:
+def plan_import(lines: Iterable[bytes], ledger_resolver: Resolver, *, size: int) -> Iterator[Item]:
     """Yield one Item per line, ``#N`` references resolved; ``@label`` ones are left
-    for the ledger to resolve as it signs, since a line's hash exists only then."""
+    for the ledger to resolve as it signs, since a line's hash exists only then.
+
+    ``#N`` may only name one of the ``size`` entries recorded before the import began,
+    so that what a line means never depends on how the file is cut into batches.
+    """
     seen: set[str] = set()
     for number, obj in parse_lines(lines):
 
         def resolve(ref: str) -> str:
             if ref.startswith("#"):
                 try:
-                    return ledger_resolver(ref[1:])
+                    seq, digest = (size, "") if ref[1:].isdigit() and int(ref[1:]) >= size else ledger_resolver(ref[1:])
                 except InputError as exc:
                     raise UnknownRef(f"line {number}: {exc}") from None
+                if seq >= size:
+                    raise UnknownRef(
+                        f"line {number}: {ref} was not recorded before this import; "
+                        "use @label to refer to its lines"
+                    )
+                return digest
             if ref.startswith("@") and ref[1:] not in seen:
                 raise UnknownRef(f"line {number}: no earlier line has label {ref[1:]!r}")
             return ref

@@ -71,6 +71,12 @@ def check_refs(kind: str, body: dict[str, Any], lookup: Lookup) -> list[int]:
             raise InvalidEntry(f"{name}: entry {seq} is a {target_kind}, expected {want}")
         targets[name] = found
         seqs.append(seq)
+    if kind == "assessment":
+        target_kind = targets["target"][1]
+        if "reliability" in body and target_kind != "source":
+            raise InvalidEntry(f"reliability: grades a source, but entry {targets['target'][0]} is a {target_kind}")
+        if "credibility" in body and target_kind != "claim":
+            raise InvalidEntry(f"credibility: grades a claim, but entry {targets['target'][0]} is a {target_kind}")
     if kind == "link" and body["from"] == body["to"]:
         raise InvalidEntry("link: an entry cannot be linked to itself")
     if kind == "correction" and "replacement" in targets:
@@ -82,6 +88,26 @@ def check_refs(kind: str, body: dict[str, Any], lookup: Lookup) -> list[int]:
         if targets["replacement"][0] == targets["target"][0]:
             raise InvalidEntry("replacement: an entry cannot supersede itself")
     return seqs
+
+
+def check_times(value: dict[str, Any]) -> None:
+    """``recorded_at`` and any ``occurred_at`` must name real moments, not just look like
+    them (the schemas check the form; 2025-02-31 has the form)."""
+    from datetime import date, datetime
+
+    try:
+        datetime.strptime(value["recorded_at"], "%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        raise InvalidEntry(f"recorded_at: {value['recorded_at']} is not a real date and time") from None
+    when = value["body"].get("occurred_at")
+    if when is not None:
+        try:
+            if "T" in when:
+                datetime.strptime(when, "%Y-%m-%dT%H:%M:%SZ")
+            else:
+                date.fromisoformat(when)
+        except ValueError:
+            raise InvalidEntry(f"occurred_at: {when} is not a real date") from None
 
 
 @dataclass
@@ -148,4 +174,8 @@ class KeyRing:
                 raise InvalidEntry(f"key: no registered key has id {body['key'][:12]}")
             if state.revoked is not None:
                 raise InvalidEntry(f"key: {state.name} was already revoked at entry {state.revoked}")
+            if state.name != body["name"]:
+                raise InvalidEntry(f"name: key {body['key'][:12]} is named {state.name!r}, not {body['name']!r}")
+            if sum(1 for s in self.keys.values() if s.revoked is None) == 1:
+                raise InvalidEntry(f"key: {state.name} is the last active key; register another first")
             state.revoked = seq

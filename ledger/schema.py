@@ -7,6 +7,7 @@ turns jsonschema's findings into one line that says where the problem is.
 from __future__ import annotations
 
 import json
+import re
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -31,22 +32,48 @@ def schema_document(name: str) -> dict[str, Any]:
     return _documents()[name]
 
 
+def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
+    """``pattern`` as JSON Schema means it (ECMA-262): ``$`` is the end of the input.
+
+    Python's ``re`` lets ``$`` match before a final newline, so ``"<hash>\n"`` would
+    pass; the same entry could then be spelled two ways.
+    """
+    from jsonschema.exceptions import ValidationError
+
+    if not isinstance(instance, str):
+        return
+    if pattern.endswith("$") and not pattern.endswith("\\$"):
+        pattern = pattern[:-1] + r"\Z"
+    if not _compiled(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+@cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern)
+
+
 @cache
 def _validator(kind: str) -> Any:
     # Imported here: jsonschema costs ~100 ms to import, which `--help` should not pay.
-    from jsonschema import Draft202012Validator
-    from referencing import Registry, Resource
+    from jsonschema import Draft202012Validator, validators
+    from referencing import Registry
 
-    docs = _documents()
+    from referencing.jsonschema import DRAFT202012
+
+    # Without "$schema", jsonschema keeps our validator class (and its pattern rule)
+    # inside referenced documents instead of switching to the stock one.
     registry = Registry().with_resources(
-        (doc["$id"], Resource.from_contents(doc)) for doc in docs.values()
+        (doc["$id"], DRAFT202012.create_resource({k: v for k, v in doc.items() if k != "$schema"}))
+        for doc in _documents().values()
     )
     schema = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "allOf": [{"$ref": SCHEMA_PREFIX + "entry"}],
         "properties": {"kind": {"const": kind}, "body": {"$ref": SCHEMA_PREFIX + kind}},
     }
-    return Draft202012Validator(schema, registry=registry)
+    cls = validators.extend(Draft202012Validator, {"pattern": _ecma_pattern})
+    return cls(schema, registry=registry)
 
 
 def _where(error: Any) -> str:
@@ -62,7 +89,7 @@ def _describe(error: Any) -> str:
         error = best_match(error.context)
     if error.validator == "pattern":
         what = error.schema.get("description") or error.parent and error.parent.schema.get("description")
-        hint = f": expected {what[0].lower()}{what[1:].rstrip('.')}" if what else ""
+        hint = f": expected {what[0].lower() if what[1:2].islower() else what[0]}{what[1:].rstrip('.')}" if what else ""
         return f"{_where(error)}: {_short(error.instance)} is not valid{hint}"
     if error.validator == "additionalProperties":
         return f"{_where(error)}: {error.message}"

@@ -22,7 +22,7 @@ from .errors import AmbiguousRef, InputError, InvalidEntry, LedgerExists, Ledger
 from .importer import Item, resolve_refs
 from .keys import Signer
 from .merkle import CompactRange, range_nodes, root_from_nodes
-from .rules import KeyRing, check_refs
+from .rules import KeyRing, check_refs, check_times
 from .schema import entry_error
 from .tables import LOG, META, REFS, TREE, Meta
 
@@ -257,6 +257,7 @@ class Ledger:
         problem = entry_error(entry.value)
         if problem is not None:
             raise InvalidEntry(f"{item.kind} {problem}" if problem.startswith("body") else problem)
+        check_times(entry.value)
         if ring.signing_key(seq, item.kind, body, entry.signer) != signer.public_key:
             raise InvalidEntry(f"signer {signer.name} is not the registered key of that name")
         targets = check_refs(item.kind, body, lookup)

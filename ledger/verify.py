@@ -28,7 +28,7 @@ from .entry import ZERO_HASH, envelope_of
 from .errors import InputError, InvalidEntry, VerificationError
 from .keys import key_id, verify_signature
 from .merkle import CompactRange, leaf_hash
-from .rules import KeyRing, check_refs, iter_refs
+from .rules import KeyRing, check_refs, check_times
 from .schema import entry_error
 from .store import Ledger
 from .tables import LOG, REFS, TREE
@@ -78,6 +78,10 @@ def check_entry(
     problem = entry_error(value)
     if problem is not None:
         return f"schema: {problem}"
+    try:
+        check_times(value)
+    except InvalidEntry as exc:
+        return str(exc)
     if value["seq"] != seq:
         return f"entry claims seq {value['seq']}"
     if value["log"] != origin:

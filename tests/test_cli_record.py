@@ -118,21 +118,35 @@ def test_export_csv_has_header_and_rows(inited):
 
 
 def test_import_jsonl_with_labels_and_seq_refs(inited, tmp_path):
+    assert inited("source", "add", "recorded before", "--type", "person").exit_code == 0
     lines = [
         {"kind": "source", "label": "memo", "body": {"name": "memo", "type": "leaked-document"}},
         {"kind": "source", "label": "ft", "body": {"name": "FT", "type": "news-report"}},
         {"kind": "link", "body": {"from": "@ft", "relation": "derived-from", "to": "@memo"}},
-        {"kind": "claim", "body": {"text": "C1", "asserted_by": ["@memo"], "reported_by": ["#2"]}},
+        {"kind": "claim", "body": {"text": "C1", "asserted_by": ["@memo"], "reported_by": ["#1"]}},
     ]
     path = tmp_path / "in.jsonl"
     path.write_text("\n".join(json.dumps(line) for line in lines) + "\n\n")
     result = inited("import", str(path), "--batch-size", "2")
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == "imported 4 entries; the ledger now has 5"
-    claim = show(inited, "4")["entry"]["body"]
-    assert claim["asserted_by"] == [show(inited, "1")["leaf_hash"]]
-    assert claim["reported_by"] == [show(inited, "2")["leaf_hash"]]
+    assert result.output.strip() == "imported 4 entries; the ledger now has 6"
+    claim = show(inited, "5")["entry"]["body"]
+    assert claim["asserted_by"] == [show(inited, "2")["leaf_hash"]]
+    assert claim["reported_by"] == [show(inited, "1")["leaf_hash"]]
     assert inited("verify").exit_code == 0
+
+
+def test_import_seq_ref_into_the_same_import_is_refused(inited, tmp_path):
+    lines = [
+        {"kind": "source", "body": {"name": "memo", "type": "leaked-document"}},
+        {"kind": "claim", "body": {"text": "C1", "asserted_by": ["#1"]}},
+    ]
+    path = tmp_path / "in.jsonl"
+    path.write_text("\n".join(json.dumps(line) for line in lines))
+    result = inited("import", str(path))
+    assert result.exit_code == 2
+    assert "error: line 2: #1 was not recorded before this import; use @label to refer to its lines" in result.output
+    assert json.loads(inited("verify", "--json").output)["size"] == 1
 
 
 def test_verify_json_reports_size_and_root(inited, db_path):
