@@ -246,13 +246,17 @@ def import_(ctx: click.Context, file: Any, batch_size: int, as_name: str | None,
 
     items = plan_import(file, resolve, size=ledger.size())
     count = 0
-    bar = click.progressbar(length=0, label="importing", file=sys.stderr) if progress_enabled() else None
+    bar = None
+    if progress_enabled() and file.seekable():
+        total = file.seek(0, 2)
+        file.seek(0)
+        bar = click.progressbar(length=total, label="importing", file=sys.stderr)
 
     def on_batch(entries: list[Any]) -> None:
         nonlocal count
         count += len(entries)
         if bar is not None:
-            bar.update(len(entries))
+            bar.update(file.tell() - bar.pos)
 
     ledger.append_many(items, signer=signer, batch_size=batch_size, on_batch=on_batch)
     if bar is not None:

@@ -26,7 +26,7 @@ from .rules import KeyRing, check_refs, check_times
 from .schema import entry_error
 from .tables import LOG, META, REFS, TREE, Meta
 
-ORIGIN_RE = re.compile(r"^[\x21-\x7e]{1,255}$")
+ORIGIN_RE = re.compile(r"^[\x21-\x2a\x2c-\x7e]{1,255}\Z")  # no space or "+": a signed-note key name
 SCHEMA_VERSION = "1"
 BATCH_SIZE = 1000
 
@@ -69,7 +69,7 @@ class Ledger:
     def create(cls, target: str, *, origin: str, signer: Signer) -> Ledger:
         """Create an empty ledger at ``target`` whose first entry registers ``signer``."""
         if not ORIGIN_RE.match(origin):
-            raise InputError(f"invalid origin {origin!r}: use 1-255 printable ASCII characters, no spaces")
+            raise InputError(f"invalid origin {origin!r}: use 1-255 printable ASCII characters, no spaces or '+'")
         url = backend.normalise_url(target)
         path = backend.sqlite_path(url)
         if path is not None and path.exists():
