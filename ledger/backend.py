@@ -21,7 +21,7 @@ from .errors import InputError, LedgerNotFound, StorageError
 LOCK_TIMEOUT_S = float(os.environ.get("CLAIMLEDGER_LOCK_TIMEOUT", "30"))
 ADVISORY_LOCK_KEY = 0x636C61696D  # "claim": one writer at a time per PostgreSQL database
 
-APPEND_ONLY_TABLES = ("log", "tree_node", "entry_ref")
+APPEND_ONLY_TABLES = ("log", "tree_node", "entry_ref", "checkpoint", "cosignature")
 
 
 def normalise_url(target: str) -> str:

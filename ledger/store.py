@@ -24,7 +24,8 @@ from .keys import Signer
 from .merkle import CompactRange, range_nodes, root_from_nodes
 from .rules import KeyRing, check_refs, check_times
 from .schema import entry_error
-from .tables import LOG, META, REFS, TREE, Meta
+from .checkpoints import DEFAULT_EVERY, parse_every, sign_checkpoint
+from .tables import CHECKPOINTS, LOG, META, REFS, TREE, Meta
 
 ORIGIN_RE = re.compile(r"^[\x21-\x2a\x2c-\x7e]{1,255}\Z")  # no space or "+": a signed-note key name
 SCHEMA_VERSION = "1"
@@ -147,7 +148,7 @@ class Ledger:
 
     def append(self, kind: str, body: dict[str, Any], *, signer: Signer) -> Entry:
         """Record one entry signed by ``signer``; return it as stored."""
-        return self._append_batch([Item(kind, body)], signer, {})[0]
+        return self._append_batch([Item(kind, body)], signer, {}, self.checkpoint_every)[0]
 
     def append_many(
         self,
@@ -157,6 +158,7 @@ class Ledger:
         batch_size: int = BATCH_SIZE,
         on_batch: Callable[[list[Entry]], None] | None = None,
         labels: dict[str, str] | None = None,
+        checkpoint_every: int | None = None,
     ) -> int:
         """Record entries in transactions of ``batch_size``; return how many were recorded.
 
@@ -165,28 +167,36 @@ class Ledger:
         ``on_batch`` is called after each committed batch (for progress and resumable
         imports); entries of a failed batch are not recorded.  ``labels`` maps import
         labels to leaf hashes for ``@label`` references, and is filled in as items with
-        a label are signed.
+        a label are signed.  A signed checkpoint is issued with a batch once
+        ``checkpoint_every`` entries (default: the ledger's setting, 1) have been added
+        since the last one; 0 turns that off.
         """
         labels = {} if labels is None else labels
+        every = self.checkpoint_every if checkpoint_every is None else checkpoint_every
         recorded = 0
         batch: list[Item] = []
         for item in items:
             batch.append(item)
             if len(batch) >= batch_size:
-                recorded += self._commit(batch, signer, labels, on_batch)
+                recorded += self._commit(batch, signer, labels, on_batch, every)
                 batch = []
         if batch:
-            recorded += self._commit(batch, signer, labels, on_batch)
+            recorded += self._commit(batch, signer, labels, on_batch, every)
         return recorded
 
     def _commit(self, batch: list[Item], signer: Signer, labels: dict[str, str],
-                on_batch: Callable[[list[Entry]], None] | None) -> int:
-        done = self._append_batch(batch, signer, labels)
+                on_batch: Callable[[list[Entry]], None] | None, every: int) -> int:
+        done = self._append_batch(batch, signer, labels, every)
         if on_batch:
             on_batch(done)
         return len(done)
 
-    def _append_batch(self, items: list[Item], signer: Signer, labels: dict[str, str]) -> list[Entry]:
+    @property
+    def checkpoint_every(self) -> int:
+        """Entries between automatic checkpoints (the ``checkpoint_every`` setting)."""
+        return parse_every(self.meta.get("checkpoint_every", str(DEFAULT_EVERY)))
+
+    def _append_batch(self, items: list[Item], signer: Signer, labels: dict[str, str], every: int) -> list[Entry]:
         with backend.write_transaction(self.engine) as conn:
             head = self._head(conn)
             coords = range_nodes(head.size)
@@ -235,7 +245,12 @@ class Ledger:
             conn.execute(insert(TREE), node_rows)
             if ref_rows:
                 conn.execute(insert(REFS), ref_rows)
+            if every and seq - self._last_checkpoint_size(conn) >= every:
+                sign_checkpoint(conn, origin=self.origin, size=seq, root=tree.root(), signer=signer)
             return entries
+
+    def _last_checkpoint_size(self, conn: Connection) -> int:
+        return int(conn.execute(select(func.max(CHECKPOINTS.c.size))).scalar() or 0)
 
     def _prepare(
         self, item: Item, *, seq: int, prev: bytes, recorded_at: str, signer: Signer,

@@ -5,12 +5,14 @@
   appends complete it, so any root or proof needs O(log n) reads.  Keyed by the seq whose
   append completed it, so the verifier can stream it beside the log.
 - ``entry_ref``: which entries each entry refers to (a projection of the log).
+- ``checkpoint``: every signed checkpoint (C2SP tlog-checkpoint note) the ledger issued.
+- ``cosignature``: witness cosignature lines on those checkpoints.
 - ``meta``: the ledger's origin and settings.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, LargeBinary
+from sqlalchemy import Column, Index, Integer, LargeBinary, Text
 from sqlmodel import Field, SQLModel
 
 
@@ -51,3 +53,26 @@ LOG = LogRow.__table__
 TREE = TreeNode.__table__
 REFS = EntryRef.__table__
 META = Meta.__table__
+
+
+class CheckpointRow(SQLModel, table=True):
+    __tablename__ = "checkpoint"
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
+    size: int = Field(index=True)
+    root: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    signer: str
+    created_at: str
+    note: str = Field(sa_column=Column(Text, nullable=False))
+
+
+class CosignatureRow(SQLModel, table=True):
+    __tablename__ = "cosignature"
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
+    checkpoint_id: int = Field(index=True)
+    witness: str
+    timestamp: int
+    line: str = Field(sa_column=Column(Text, nullable=False))
+
+
+CHECKPOINTS = CheckpointRow.__table__
+COSIGNATURES = CosignatureRow.__table__

@@ -30,6 +30,8 @@ from .keys import key_id, verify_signature
 from .merkle import CompactRange, leaf_hash
 from .rules import KeyRing, check_refs, check_times
 from .schema import entry_error
+from .checkpoints import StoredCheckpoint, iter_checkpoints, open_checkpoint
+from .note import Verifier
 from .store import Ledger
 from .tables import LOG, REFS, TREE
 
@@ -173,7 +175,7 @@ def verify_ledger(ledger: Ledger, *, workers: int | None = None, progress: Progr
     """Recompute and check everything from the stored bytes; raise VerificationError at the first fault."""
     engine = ledger.engine
     with backend.translate_errors(), engine.connect() as conn, engine.connect() as rows_conn, \
-            engine.connect() as nodes_conn, engine.connect() as refs_conn:
+            engine.connect() as nodes_conn, engine.connect() as refs_conn, engine.connect() as cps_conn:
         size = ledger._head(conn).size
         keys = _registered_keys(conn, size)
         workers = workers if workers is not None else min(2, os.cpu_count() or 1)
@@ -186,7 +188,8 @@ def verify_ledger(ledger: Ledger, *, workers: int | None = None, progress: Progr
                 initializer=_init_worker, initargs=(ledger.origin, keys),
             )
         try:
-            report = _verify_stream(ledger, conn, rows_conn, nodes_conn, refs_conn, size, keys, pool, progress)
+            streams = Streams(rows_conn, nodes_conn, refs_conn, cps_conn)
+            report = _verify_stream(ledger, conn, streams, size, keys, pool, progress)
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
@@ -195,15 +198,44 @@ def verify_ledger(ledger: Ledger, *, workers: int | None = None, progress: Progr
         return report
 
 
+@dataclass(frozen=True)
+class Streams:
+    """One connection per table streamed beside the log, each read in seq order."""
+
+    rows: Connection
+    nodes: Connection
+    refs: Connection
+    checkpoints: Connection
+
+
+def _check_checkpoint(cp: StoredCheckpoint, origin: str, root: bytes, ring: KeyRing) -> None:
+    """A stored checkpoint must state the root of its size, signed by a key active then."""
+    where = cp.size - 1
+    if cp.root != root:
+        raise VerificationError(f"checkpoint {cp.id} states root {cp.root.hex()[:12]}, the entries give {root.hex()[:12]}", seq=where)
+    state = ring.active(cp.signer)
+    if state is None:
+        raise VerificationError(f"checkpoint {cp.id} is signed by {cp.signer[:12]}, not an active key at that size", seq=where)
+    try:
+        stated = open_checkpoint(cp.note, origin=origin, verifiers=[Verifier(origin, state.public_key)])
+    except VerificationError as exc:
+        raise VerificationError(f"checkpoint {cp.id}: {exc.reason}", seq=where) from None
+    if (stated.size, stated.root) != (cp.size, cp.root):
+        raise VerificationError(f"checkpoint {cp.id}: its note disagrees with its columns", seq=where)
+
+
 def _verify_stream(
-    ledger: Ledger, conn: Connection, rows_conn: Connection, nodes_conn: Connection, refs_conn: Connection,
+    ledger: Ledger, conn: Connection, streams: Streams,
     size: int, keys: dict[str, bytes], pool: Executor | None, progress: Progress | None,
 ) -> Report:
-    nodes = _seq_stream(nodes_conn, select(TREE.c.seq, TREE.c.level, TREE.c.idx, TREE.c.hash)
+    nodes = _seq_stream(streams.nodes, select(TREE.c.seq, TREE.c.level, TREE.c.idx, TREE.c.hash)
                         .where(TREE.c.seq < size).order_by(TREE.c.seq, TREE.c.level))
-    refs = _seq_stream(refs_conn, select(REFS.c.seq, REFS.c.pos, REFS.c.target)
+    refs = _seq_stream(streams.refs, select(REFS.c.seq, REFS.c.pos, REFS.c.target)
                        .where(REFS.c.seq < size).order_by(REFS.c.seq, REFS.c.pos))
-    next_node, next_ref = next(nodes, None), next(refs, None)
+    checkpoints = iter_checkpoints(streams.checkpoints)
+    next_node, next_ref, next_cp = next(nodes, None), next(refs, None), next(checkpoints, None)
+    if next_cp is not None and next_cp.size < 1:
+        raise VerificationError(f"checkpoint {next_cp.id} has size {next_cp.size}", seq=0)
     tree = CompactRange()
     ring = KeyRing()
     prev_hash, prev_time = ZERO_HASH.hex(), ""
@@ -219,7 +251,7 @@ def _verify_stream(
         ).first()
         return (row.seq, row.kind) if row is not None else None
 
-    for row, checked in _checked_stream(_rows(rows_conn, size), ledger.origin, keys, pool):
+    for row, checked in _checked_stream(_rows(streams.rows, size), ledger.origin, keys, pool):
         seq = row[0]
         if seq != expected:
             raise VerificationError(f"missing from the log (the next stored entry is {seq})", seq=expected)
@@ -252,12 +284,22 @@ def _verify_stream(
             next_node = next(nodes, None)
         if next_node is not None and next_node.seq <= seq:
             raise VerificationError(f"storage holds an unexpected merkle node ({next_node.level}, {next_node.idx})", seq=next_node.seq)
+        if next_cp is not None and next_cp.size == seq + 1:
+            root = tree.root()
+            while next_cp is not None and next_cp.size == seq + 1:
+                _check_checkpoint(next_cp, ledger.origin, root, ring)
+                next_cp = next(checkpoints, None)
         prev_hash, prev_time = row[1].hex(), checked.recorded_at
         expected += 1
         if progress is not None and expected % CHUNK == 0:
             progress(expected, size)
     if expected != size:
         raise VerificationError(f"missing from the log (the log ends at {expected})", seq=expected)
+    if next_cp is not None:
+        raise VerificationError(
+            f"missing from the log, but checkpoint {next_cp.id} was issued at size {next_cp.size}: "
+            "the log was truncated or rolled back", seq=size,
+        )
     if progress is not None:
         progress(size, size)
     return Report(size=size, root=tree.root())

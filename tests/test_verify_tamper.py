@@ -202,3 +202,27 @@ def test_verify_missing_trigger_is_reported(base, tmp_path):
         conn.execute("DROP TRIGGER log_no_delete")
     with pytest.raises(VerificationError, match="append-only trigger log_no_delete is missing"):
         verify_path(path)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(size=sizes, data=st.data())
+def test_verify_tampered_checkpoint_names_its_last_entry(base, tmp_path, size, data):
+    path = fresh(base, size, tmp_path)
+    with sqlite3.connect(path) as conn:
+        (cp_id, cp_size, root, note) = conn.execute("SELECT id, size, root, note FROM checkpoint ORDER BY id DESC").fetchone()
+    what = data.draw(st.sampled_from(["root", "note", "size", "delete"]))
+    if what == "root":
+        change = ("UPDATE checkpoint SET root=? WHERE id=?", (bytes([root[0] ^ 1]) + root[1:], cp_id))
+    elif what == "note":
+        at = data.draw(st.integers(0, len(note) - 1))
+        flipped = note[:at] + chr(ord(note[at]) ^ 1) + note[at + 1:]
+        change = ("UPDATE checkpoint SET note=? WHERE id=?", (flipped, cp_id))
+    elif what == "size":
+        change = ("UPDATE checkpoint SET size=? WHERE id=?", (cp_size + 1, cp_id))
+    else:
+        # Deleting the last entry and its rows leaves the checkpoint that covered it.
+        change = ("DELETE FROM log WHERE seq=?", (size - 1,))
+    behind_the_back(path, change)
+    with pytest.raises(VerificationError) as info:
+        verify_path(path)
+    assert info.value.seq == (size if what == "size" else size - 1)
