@@ -93,5 +93,28 @@ def key_list(ctx: click.Context, as_json: bool) -> None:
           [[r["name"], r["key_id"][:16], r["added"], r["revoked"], "yes" if r["private_key_here"] else ""] for r in rows])
 
 
+@key.command("verifier")
+@click.argument("name", required=False)
+@click.pass_context
+def key_verifier(ctx: click.Context, name: str | None) -> None:
+    """Print a key's signed-note verifier key, <origin>+<id>+<key>, for checkpoints.
+
+    Give it to anyone who checks your checkpoints or bundles (default: the init key).
+
+    \b
+    Example:
+      claimledger key verifier alice
+    """
+    from ledger.checkpoints import verifier_key
+    from ledger.errors import UnknownRef
+
+    ledger = ctx.obj.ledger
+    name = name or ledger.meta.get("default_signer")
+    state = ledger.keyring().by_name(name)
+    if state is None:
+        raise UnknownRef(f"no active key named {name!r} in this ledger")
+    click.echo(verifier_key(ledger.origin, state.public_key))
+
+
 def register(cli: click.Group) -> None:
     cli.add_command(key)

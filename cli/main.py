@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from . import keys, read, record
+from . import audit, keys, read, record
 
 
 class State:
@@ -100,6 +100,7 @@ def cli(ctx: click.Context, db: str) -> None:
 record.register(cli)
 keys.register(cli)
 read.register(cli)
+audit.register(cli)
 
 
 def main() -> None:

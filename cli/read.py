@@ -87,18 +87,28 @@ def log(ctx: click.Context, kind: str | None, since: str | None, about: str | No
 
 @click.command()
 @click.option("--workers", type=click.IntRange(1, 64), help="Processes for signature checks (default: up to 2).")
+@click.option("--checkpoint", "checkpoint_file", type=click.File("r", encoding="utf-8"),
+              help="A checkpoint kept from before: prove the ledger still extends it.")
+@click.option("--key", "keys", multiple=True, metavar="VKEY", help="Trust only these verifier keys for --checkpoint (repeatable).")
 @json_option
 @click.pass_context
-def verify(ctx: click.Context, workers: int | None, as_json: bool) -> None:
-    """Recompute and check every entry, signature, link and the Merkle root.
+def verify(ctx: click.Context, workers: int | None, checkpoint_file: Any, keys: tuple[str, ...], as_json: bool) -> None:
+    """Recompute and check every entry, signature, link, checkpoint and the Merkle root.
 
+    Also proves, with a consistency proof, that the ledger extends the checkpoint it
+    verified last time (remembered beside your keys) and any --checkpoint given.
     Exits 1 naming the first bad entry and why.
 
     \b
     Example:
       claimledger verify
+      claimledger verify --checkpoint desk.checkpoint --key "$(cat desk.vkey)"
     """
+    from ledger.audit import check_checkpoint, check_remembered, remember, verifiers_for
     from ledger.verify import verify_ledger
+
+    if keys and checkpoint_file is None:
+        raise click.UsageError("--key goes with --checkpoint")
 
     ledger = ctx.obj.ledger
     progress = None
@@ -112,6 +122,12 @@ def verify(ctx: click.Context, workers: int | None, as_json: bool) -> None:
             done = n
 
     report = verify_ledger(ledger, workers=workers, progress=progress)
+    if checkpoint_file is not None:
+        check_checkpoint(ledger, checkpoint_file.read(), size=report.size, verifiers=verifiers_for(ledger, keys))
+    check_remembered(ledger, size=report.size)
+    latest = ledger.latest_checkpoint()
+    if latest is not None:
+        remember(ledger.origin, latest.note)
     if as_json:
         echo_json({"ok": True, "origin": ledger.origin, "size": report.size, "root": report.root.hex()})
     else:

@@ -107,3 +107,36 @@ def verify_extends(ledger: Ledger, checkpoint: Checkpoint, *, size: int) -> Cons
         new_root=proof.new_root, proof=proof.proof,
     )
     return proof
+
+
+TLOG_PROOF_HEADER = "c2sp.org/tlog-proof@v1"
+
+
+def format_tlog_proof(*, index: int, proof: list[bytes], checkpoint_note: str) -> str:
+    """An inclusion proof in the C2SP tlog-proof text format, with its signed checkpoint."""
+    import base64
+
+    lines = [TLOG_PROOF_HEADER, f"index {index}", *(base64.b64encode(h).decode("ascii") for h in proof)]
+    return "\n".join(lines) + "\n\n" + checkpoint_note
+
+
+def parse_tlog_proof(text: str) -> tuple[int, list[bytes], str]:
+    """Split a tlog-proof into (index, proof hashes, checkpoint note); raise if malformed."""
+    import base64
+    import binascii
+    import re
+
+    head, sep, note_text = text.partition("\n\n")
+    lines = head.split("\n")
+    if not sep or lines[0] != TLOG_PROOF_HEADER:
+        raise VerificationError(f"not a tlog-proof: expected a first line {TLOG_PROOF_HEADER!r} and a blank line")
+    rest = lines[1:]
+    if rest and rest[0].startswith("extra "):
+        rest = rest[1:]
+    if not rest or not re.fullmatch(r"index (0|[1-9][0-9]*)", rest[0]):
+        raise VerificationError("tlog-proof: expected an 'index N' line")
+    try:
+        hashes = [base64.b64decode(line, validate=True) for line in rest[1:]]
+    except (binascii.Error, ValueError):
+        raise VerificationError("tlog-proof: a proof line is not base64") from None
+    return int(rest[0].split()[1]), hashes, note_text

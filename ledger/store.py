@@ -24,7 +24,7 @@ from .keys import Signer
 from .merkle import CompactRange, range_nodes, root_from_nodes
 from .rules import KeyRing, check_refs, check_times
 from .schema import entry_error
-from .checkpoints import DEFAULT_EVERY, parse_every, sign_checkpoint
+from .checkpoints import DEFAULT_EVERY, StoredCheckpoint, latest, parse_every, sign_checkpoint
 from .tables import CHECKPOINTS, LOG, META, REFS, TREE, Meta
 
 ORIGIN_RE = re.compile(r"^[\x21-\x2a\x2c-\x7e]{1,255}\Z")  # no space or "+": a signed-note key name
@@ -279,6 +279,26 @@ class Ledger:
         if item.kind == "key":
             ring.apply(seq, body)
         return entry, targets
+
+    def checkpoint(self, *, signer: Signer) -> StoredCheckpoint:
+        """Sign and store a checkpoint of the current tree head (reuse one of that size)."""
+        with backend.write_transaction(self.engine) as conn:
+            head = self._head(conn)
+            if head.size == 0:
+                raise InputError("the ledger is empty: nothing to checkpoint")
+            if self.keyring(conn).active(signer.key_id.hex()) is None:
+                raise InvalidEntry(f"signer {signer.name} is not an active key of this ledger")
+            last = latest(conn)
+            if last is not None and last.size == head.size and last.signer == signer.key_id.hex():
+                return last
+            coords = range_nodes(head.size)
+            root = root_from_nodes(head.size, read_nodes(conn, coords))
+            return sign_checkpoint(conn, origin=self.origin, size=head.size, root=root, signer=signer)
+
+    def latest_checkpoint(self) -> StoredCheckpoint | None:
+        """The last checkpoint issued, with any witness cosignatures."""
+        with backend.translate_errors(), self.engine.connect() as conn:
+            return latest(conn)
 
     # --- reading ------------------------------------------------------------------
 
