@@ -11,6 +11,7 @@ import os
 import re
 import stat
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
@@ -50,11 +51,11 @@ class Signer:
     name: str
     private_key: Ed25519PrivateKey
 
-    @property
+    @cached_property
     def public_key(self) -> bytes:
         return raw_public_key(self.private_key.public_key())
 
-    @property
+    @cached_property
     def key_id(self) -> bytes:
         return key_id(self.public_key)
 

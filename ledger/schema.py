@@ -1,7 +1,13 @@
 """Validation of entries against the JSON Schemas shipped in ``ledger.schemas``.
 
-The schemas are the single definition of a valid body; this module only loads them and
-turns jsonschema's findings into one line that says where the problem is.
+The schemas are the single definition of a valid body.  Two validators read them:
+
+- ``fastjsonschema`` compiles each kind's schema (its references inlined, patterns
+  anchored as ECMA-262 means them) into Python code: about 5 us an entry, which bulk
+  import and verify need (``jsonschema`` takes about 100 us).  It decides validity.
+- ``jsonschema`` explains a failure in one line that says where the problem is.
+
+``tests/test_schema.py`` proves the two agree on generated valid and broken entries.
 """
 
 from __future__ import annotations
@@ -42,8 +48,7 @@ def _ecma_pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> A
 
     if not isinstance(instance, str):
         return
-    if pattern.endswith("$") and not pattern.endswith("\\$"):
-        pattern = pattern[:-1] + r"\Z"
+    pattern = _ecma(pattern)
     if not _compiled(pattern).search(instance):
         yield ValidationError(f"{instance!r} does not match {pattern!r}")
 
@@ -101,6 +106,45 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _ecma(pattern: str) -> str:
+    """A pattern with ECMA-262's ``$`` (end of input) spelled for Python's ``re``."""
+    return pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith("\\$") else pattern
+
+
+def _inline(node: Any, doc: dict[str, Any]) -> Any:
+    """``node`` with every ``$ref`` into our documents replaced by its target, recursively."""
+    if isinstance(node, list):
+        return [_inline(item, doc) for item in node]
+    if not isinstance(node, dict):
+        return node
+    if "$ref" in node:
+        base, _, fragment = node["$ref"].partition("#")
+        target_doc = _documents()[base.removeprefix(SCHEMA_PREFIX)] if base else doc
+        target: Any = target_doc
+        for part in fragment.split("/")[1:]:
+            target = target[part]
+        siblings = {k: v for k, v in node.items() if k not in ("$ref", "description")}
+        resolved = _inline(target, target_doc)
+        return {"allOf": [resolved, _inline(siblings, doc)]} if siblings else resolved
+    skip = ("$id", "$schema", "$defs", "title", "description")
+    out = {k: _inline(v, doc) for k, v in node.items() if k not in skip}
+    if isinstance(out.get("pattern"), str):
+        out["pattern"] = _ecma(out["pattern"])
+    return out
+
+
+@cache
+def _fast_validator(kind: str) -> Any:
+    import fastjsonschema
+
+    docs = _documents()
+    schema = _inline(docs["entry"], docs["entry"])
+    schema["properties"] = {**schema["properties"], "kind": {"const": kind}, "body": _inline(docs[kind], docs[kind])}
+    # The inlined schema uses only draft-07 keywords, which fastjsonschema knows.
+    schema["$schema"] = "http://json-schema.org/draft-07/schema#"
+    return fastjsonschema.compile(schema)
+
+
 def entry_error(entry: Any) -> str | None:
     """Return why a signed entry (envelope + body) breaks its schema, or None if valid."""
     if not isinstance(entry, dict):
@@ -108,12 +152,20 @@ def entry_error(entry: Any) -> str | None:
     kind = entry.get("kind")
     if kind not in KINDS:
         return f"kind: {kind!r} is not one of {', '.join(KINDS)}"
-    validator = _validator(kind)
-    if validator.is_valid(entry):
+    from fastjsonschema import JsonSchemaValueException
+
+    try:
+        _fast_validator(kind)(entry)
         return None
+    except JsonSchemaValueException as exc:
+        fast_message = exc.message
+    except RecursionError:
+        return "entry: nested too deeply"
+    validator = _validator(kind)
     from jsonschema.exceptions import best_match
 
-    return _describe(best_match(validator.iter_errors(entry)))
+    error = best_match(validator.iter_errors(entry))
+    return _describe(error) if error is not None else f"entry: {fast_message}"
 
 
 def validate_entry(entry: Any) -> None:

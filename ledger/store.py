@@ -205,15 +205,15 @@ class Ledger:
             ring = self.keyring(conn)
             local: dict[str, tuple[int, str]] = {}
 
+            by_hash = backend.hash_lookup(conn)
+
             def lookup(ref: str) -> tuple[int, str] | None:
                 if ref in local:
                     return local[ref]
                 try:
-                    digest = bytes.fromhex(ref)
+                    return by_hash(bytes.fromhex(ref))
                 except ValueError:
                     return None
-                row = conn.execute(select(LOG.c.seq, LOG.c.kind).where(LOG.c.leaf_hash == digest)).first()
-                return (row.seq, row.kind) if row is not None else None
 
             prev, last_time, seq = head.leaf_hash, head.recorded_at, head.size
             log_rows, node_rows, ref_rows, entries = [], [], [], []
@@ -229,22 +229,15 @@ class Ledger:
                 local[entry.leaf_hash.hex()] = (seq, entry.kind)
                 if item.label is not None:
                     labels[item.label] = entry.leaf_hash.hex()
-                log_rows.append({
-                    "seq": seq, "leaf_hash": entry.leaf_hash, "kind": entry.kind,
-                    "recorded_at": entry.recorded_at, "signer": entry.signer, "data": entry.data,
-                })
-                node_rows.append({"level": 0, "idx": seq, "seq": seq, "hash": entry.leaf_hash})
-                node_rows.extend(
-                    {"level": level, "idx": idx, "seq": seq, "hash": digest}
-                    for level, idx, digest in tree.append(entry.leaf_hash)
-                )
-                ref_rows.extend({"seq": seq, "pos": pos, "target": t} for pos, t in enumerate(targets))
+                log_rows.append((seq, entry.leaf_hash, entry.kind, entry.recorded_at, entry.signer, entry.data))
+                node_rows.append((0, seq, seq, entry.leaf_hash))
+                node_rows.extend((level, idx, seq, digest) for level, idx, digest in tree.append(entry.leaf_hash))
+                ref_rows.extend((seq, pos, t) for pos, t in enumerate(targets))
                 entries.append(entry)
                 prev, last_time, seq = entry.leaf_hash, entry.recorded_at, seq + 1
-            conn.execute(insert(LOG), log_rows)
-            conn.execute(insert(TREE), node_rows)
-            if ref_rows:
-                conn.execute(insert(REFS), ref_rows)
+            backend.insert_rows(conn, "log", ("seq", "leaf_hash", "kind", "recorded_at", "signer", "data"), log_rows)
+            backend.insert_rows(conn, "tree_node", ("level", "idx", "seq", "hash"), node_rows)
+            backend.insert_rows(conn, "entry_ref", ("seq", "pos", "target"), ref_rows)
             if every and seq - self._last_checkpoint_size(conn) >= every:
                 sign_checkpoint(conn, origin=self.origin, size=seq, root=tree.root(), signer=signer)
             return entries

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 
 from . import backend
 from .canonical import canonical_bytes, loads_stored
-from .entry import ZERO_HASH, envelope_of
+from .entry import ZERO_HASH, signed_message
 from .errors import InputError, InvalidEntry, VerificationError
 from .keys import key_id, verify_signature
 from .merkle import CompactRange, leaf_hash
@@ -97,7 +97,7 @@ def check_entry(
     signature_ok = public_key is not None and verify_signature(
         public_key=public_key,
         signature=bytes.fromhex(value["sig"]),
-        message=canonical_bytes(envelope_of(value)),
+        message=signed_message(data, value["sig"]),  # data is canonical: checked above
     )
     return Checked(value["prev"], value["recorded_at"], value["kind"], value["signer"], value["body"], signature_ok)
 
