@@ -111,12 +111,18 @@ def _ecma(pattern: str) -> str:
     return pattern[:-1] + r"\Z" if pattern.endswith("$") and not pattern.endswith("\\$") else pattern
 
 
-def _inline(node: Any, doc: dict[str, Any]) -> Any:
-    """``node`` with every ``$ref`` into our documents replaced by its target, recursively."""
+def _inline(node: Any, doc: dict[str, Any], *, names: bool = False) -> Any:
+    """``node`` with every ``$ref`` into our documents replaced by its target, recursively.
+
+    With ``names``, ``node`` maps property names to schemas (a ``properties`` value):
+    its keys are names, not keywords, and are all kept.
+    """
     if isinstance(node, list):
         return [_inline(item, doc) for item in node]
     if not isinstance(node, dict):
         return node
+    if names:
+        return {name: _inline(schema, doc) for name, schema in node.items()}
     if "$ref" in node:
         base, _, fragment = node["$ref"].partition("#")
         target_doc = _documents()[base.removeprefix(SCHEMA_PREFIX)] if base else doc
@@ -127,7 +133,7 @@ def _inline(node: Any, doc: dict[str, Any]) -> Any:
         resolved = _inline(target, target_doc)
         return {"allOf": [resolved, _inline(siblings, doc)]} if siblings else resolved
     skip = ("$id", "$schema", "$defs", "title", "description")
-    out = {k: _inline(v, doc) for k, v in node.items() if k not in skip}
+    out = {k: _inline(v, doc, names=(k == "properties")) for k, v in node.items() if k not in skip}
     if isinstance(out.get("pattern"), str):
         out["pattern"] = _ecma(out["pattern"])
     return out
