@@ -90,6 +90,59 @@ def checkpoint(ctx: click.Context, as_name: str | None, as_json: bool) -> None:
         click.echo(stored.note, nl=False)
 
 
+@click.group()
+def witness() -> None:
+    """Witness a ledger: cosign its checkpoints only while it stays consistent."""
+
+
+def _witness_signer(name: str) -> Any:
+    from ledger.keys import KeyStore
+
+    from .common import passphrase
+
+    return KeyStore().load(name, passphrase(f"Passphrase for key {name}"))
+
+
+@witness.command("add-checkpoint")
+@click.option("--key", "key_name", required=True, metavar="NAME", help="The witness's own signing key (in its key directory).")
+@click.option("--name", "witness_name", required=True, help="The witness's public name, e.g. witness.example/alice.")
+@click.option("--log-key", metavar="VKEY", help="The ledger's verifier key (required the first time).")
+@json_option
+@click.pass_context
+def witness_add(ctx: click.Context, key_name: str, witness_name: str, log_key: str | None, as_json: bool) -> None:
+    """Cosign the ledger's latest checkpoint if it extends the last one this witness saw.
+
+    Refuses (exit 1) a checkpoint that is older than, or inconsistent with, what it saw.
+
+    \b
+    Example:
+      claimledger witness add-checkpoint --key wit --name witness.example/w1 --log-key "$(cat desk.vkey)"
+    """
+    from ledger.witness import add_checkpoint
+
+    cosignature = add_checkpoint(ctx.obj.ledger, name=witness_name, signer=_witness_signer(key_name), log_key=log_key)
+    if as_json:
+        echo_json({"witness": cosignature.name, "timestamp": cosignature.timestamp})
+    else:
+        click.echo(f"cosigned {ctx.obj.ledger.origin} as {cosignature.name} at {cosignature.timestamp}")
+
+
+@witness.command("verifier")
+@click.option("--key", "key_name", required=True, metavar="NAME", help="The witness's own signing key.")
+@click.option("--name", "witness_name", required=True, help="The witness's public name.")
+def witness_verifier_key(key_name: str, witness_name: str) -> None:
+    """Print the witness's cosignature verifier key (type 0x04), for verify --witness.
+
+    \b
+    Example:
+      claimledger witness verifier --key wit --name witness.example/w1 > w1.vkey
+    """
+    from ledger.note import format_verifier_key
+    from ledger.witness import witness_verifier
+
+    click.echo(format_verifier_key(witness_verifier(witness_name, _witness_signer(key_name))))
+
+
 def register(cli: click.Group) -> None:
-    for command in (prove, checkpoint):
+    for command in (prove, checkpoint, witness):
         cli.add_command(command)

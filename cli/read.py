@@ -90,9 +90,12 @@ def log(ctx: click.Context, kind: str | None, since: str | None, about: str | No
 @click.option("--checkpoint", "checkpoint_file", type=click.File("r", encoding="utf-8"),
               help="A checkpoint kept from before: prove the ledger still extends it.")
 @click.option("--key", "keys", multiple=True, metavar="VKEY", help="Trust only these verifier keys for --checkpoint (repeatable).")
+@click.option("--witness", "witnesses", multiple=True, metavar="VKEY", help="A witness's cosignature key (repeatable).")
+@click.option("--min-witnesses", type=click.IntRange(1), help="Cosignatures the latest checkpoint needs (default: 1 with --witness).")
 @json_option
 @click.pass_context
-def verify(ctx: click.Context, workers: int | None, checkpoint_file: Any, keys: tuple[str, ...], as_json: bool) -> None:
+def verify(ctx: click.Context, workers: int | None, checkpoint_file: Any, keys: tuple[str, ...],
+           witnesses: tuple[str, ...], min_witnesses: int | None, as_json: bool) -> None:
     """Recompute and check every entry, signature, link, checkpoint and the Merkle root.
 
     Also proves, with a consistency proof, that the ledger extends the checkpoint it
@@ -109,6 +112,8 @@ def verify(ctx: click.Context, workers: int | None, checkpoint_file: Any, keys: 
 
     if keys and checkpoint_file is None:
         raise click.UsageError("--key goes with --checkpoint")
+    if min_witnesses is not None and not witnesses:
+        raise click.UsageError("--min-witnesses goes with --witness")
 
     ledger = ctx.obj.ledger
     progress = None
@@ -126,6 +131,10 @@ def verify(ctx: click.Context, workers: int | None, checkpoint_file: Any, keys: 
         check_checkpoint(ledger, checkpoint_file.read(), size=report.size, verifiers=verifiers_for(ledger, keys))
     check_remembered(ledger, size=report.size)
     latest = ledger.latest_checkpoint()
+    if witnesses:
+        from ledger.witness import require_cosignatures
+
+        require_cosignatures(latest, list(witnesses), min_witnesses or 1)
     if latest is not None:
         remember(ledger.origin, latest.note)
     if as_json:

@@ -288,6 +288,12 @@ class Ledger:
             root = root_from_nodes(head.size, read_nodes(conn, coords))
             return sign_checkpoint(conn, origin=self.origin, size=head.size, root=root, signer=signer)
 
+    def add_cosignature(self, checkpoint_id: int, *, witness: str, timestamp: int, line: str) -> None:
+        """Attach a witness's cosignature line to a stored checkpoint."""
+        with backend.write_transaction(self.engine) as conn:
+            backend.insert_rows(conn, "cosignature", ("checkpoint_id", "witness", "timestamp", "line"),
+                                [(checkpoint_id, witness, timestamp, line)])
+
     def latest_checkpoint(self) -> StoredCheckpoint | None:
         """The last checkpoint issued, with any witness cosignatures."""
         with backend.translate_errors(), self.engine.connect() as conn:
