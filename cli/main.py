@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from . import audit, keys, read, record
+from . import audit, credibility, keys, read, record
 
 
 class State:
@@ -101,6 +101,7 @@ record.register(cli)
 keys.register(cli)
 read.register(cli)
 audit.register(cli)
+credibility.register(cli)
 
 
 def main() -> None:

@@ -13,8 +13,8 @@ from .common import json_option, load_signer, passphrase, progress_enabled, reco
 SOURCE_TYPES = ["leaked-document", "government-document", "news-organisation", "news-report",
                 "corporate-statement", "government-statement", "person", "dataset", "social-post", "other"]
 GRADES = ["A", "B", "C", "D", "E", "F"]
-STANCES = ["confirms", "corroborates", "unconfirmed", "disputes", "denies", "refutes", "authenticates", "assesses"]
-RELATIONS = ["derived-from", "quotes", "cites", "republishes", "primary-source", "asserted-by", "reported-by", "part-of"]
+STANCES = ["confirms", "corroborates", "unconfirmed", "disputes", "denies", "refutes", "authenticates", "independent", "assesses"]
+RELATIONS = ["derived-from", "quotes", "cites", "republishes", "primary-source", "asserted-by", "reported-by", "evidenced-by", "part-of"]
 
 
 def _put(body: dict[str, Any], **fields: Any) -> dict[str, Any]:
@@ -164,6 +164,7 @@ def link(ctx: click.Context, from_ref: str, to_ref: str, relation: str, note: st
 @click.option("--credibility", type=click.IntRange(1, 6), help="An Admiralty credibility digit 1-6 for a claim target.")
 @click.option("--evidence-url", multiple=True, help="A URL of evidence (repeatable).")
 @click.option("--evidence-file", multiple=True, type=click.Path(dir_okay=False), help="A file of evidence we hold: its SHA-256 is recorded (repeatable).")
+@click.option("--access", type=click.Choice(["direct", "indirect"]), help="Did the assessor see the thing itself?")
 @click.option("--date", "occurred_at", help="When the check happened (YYYY-MM-DD or RFC 3339 UTC).")
 @click.option("--note")
 @signer_option
@@ -171,7 +172,7 @@ def link(ctx: click.Context, from_ref: str, to_ref: str, relation: str, note: st
 @click.pass_context
 def assess(ctx: click.Context, ref: str, by: str, stance: str, finding: str, source_ref: str | None,
            reliability: str | None, credibility: int | None, evidence_url: tuple[str, ...],
-           evidence_file: tuple[str, ...], occurred_at: str | None, note: str | None,
+           evidence_file: tuple[str, ...], access: str | None, occurred_at: str | None, note: str | None,
            as_name: str | None, as_json: bool) -> None:
     """Record a verification event on a claim or a source.
 
@@ -183,11 +184,17 @@ def assess(ctx: click.Context, ref: str, by: str, stance: str, finding: str, sou
     from ledger.files import sha256_file
 
     ledger = ctx.obj.ledger
+    target = ledger.resolve(ref)
+    if credibility is not None and target.kind == "claim":
+        from ledger.credibility import check_credibility_digit
+        from ledger.facts import gather
+
+        check_credibility_digit(gather(ledger, target.seq), target.seq, credibility)
     evidence = [{"url": u} for u in evidence_url] + [{"sha256": sha256_file(f)} for f in evidence_file]
     body = _put(
-        {"target": resolve_hash(ctx, ref), "by": by, "stance": stance, "finding": finding},
+        {"target": target.leaf_hash.hex(), "by": by, "stance": stance, "finding": finding},
         source=resolve_hash(ctx, source_ref) if source_ref else None,
-        reliability=reliability, credibility=credibility, evidence=evidence,
+        reliability=reliability, credibility=credibility, evidence=evidence, access=access,
         occurred_at=occurred_at, note=note,
     )
     recorded(ledger.append("assessment", body, signer=load_signer(ctx, as_name)), as_json)

@@ -13,7 +13,9 @@ from typing import Any
 from .errors import InvalidEntry
 
 SOURCE_RELATIONS = frozenset({"derived-from", "quotes", "cites", "republishes", "primary-source"})
-CLAIM_SOURCE_RELATIONS = frozenset({"asserted-by", "reported-by"})
+CLAIM_SOURCE_RELATIONS = frozenset({"asserted-by", "reported-by", "evidenced-by"})
+
+SOURCE_STANCES = frozenset({"authenticates", "independent"})
 
 # (kind, field) -> kinds the referenced entry may have; None: any kind but key.
 _TARGETS: dict[tuple[str, str], frozenset[str] | None] = {
@@ -77,6 +79,8 @@ def check_refs(kind: str, body: dict[str, Any], lookup: Lookup) -> list[int]:
             raise InvalidEntry(f"reliability: grades a source, but entry {targets['target'][0]} is a {target_kind}")
         if "credibility" in body and target_kind != "claim":
             raise InvalidEntry(f"credibility: grades a claim, but entry {targets['target'][0]} is a {target_kind}")
+        if body["stance"] in SOURCE_STANCES and target_kind != "source":
+            raise InvalidEntry(f"stance: {body['stance']} is said of a source, but entry {targets['target'][0]} is a {target_kind}")
     if kind == "link" and body["from"] == body["to"]:
         raise InvalidEntry("link: an entry cannot be linked to itself")
     if kind == "correction" and "replacement" in targets:

@@ -352,6 +352,29 @@ class Ledger:
             for row in result:
                 yield _entry(row)
 
+    def as_of(self, when: str) -> int:
+        """The last seq recorded at ``when``: a seq number, a date (its whole day, UTC) or
+        an RFC 3339 UTC timestamp.  InputError if the ledger held nothing yet."""
+        from datetime import date, datetime
+
+        when = when.strip()
+        if when.isdigit():
+            seq = int(when)
+            self.entry(seq)  # UnknownRef if it does not exist
+            return seq
+        try:
+            if "T" in when:
+                bound = datetime.fromisoformat(when).strftime("%Y-%m-%dT%H:%M:%SZ")
+            else:
+                bound = date.fromisoformat(when).isoformat() + "T23:59:59Z"
+        except ValueError:
+            raise InputError(f"invalid --as-of {when!r}: give a seq, YYYY-MM-DD or an RFC 3339 UTC time") from None
+        with backend.translate_errors(), self.engine.connect() as conn:
+            seq = conn.execute(select(func.max(LOG.c.seq)).where(LOG.c.recorded_at <= bound)).scalar()
+        if seq is None:
+            raise InputError(f"the ledger held nothing yet at {when}")
+        return int(seq)
+
     def count(self, kind: str | None = None) -> int:
         query = select(func.count()).select_from(LOG)
         if kind is not None:

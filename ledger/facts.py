@@ -1,0 +1,117 @@
+"""The entries a claim's status depends on, gathered from the ledger once.
+
+Status is derived, never stored: to compute it we need the claim, the sources that
+carry it and everything upstream of them, and every assessment, link and correction
+about any of those.  ``gather`` collects that neighbourhood through the ``entry_ref``
+projection (who refers to whom) in a few queries, without scanning the log, so that
+the rules in ``credibility`` can then run in memory, at any as-of point.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from . import backend
+from .entry import Entry
+from .store import Ledger, _entry
+from .tables import LOG, REFS
+
+# Which referring entries matter, by the kind of the entry referred to.
+_REFERRERS = {
+    "claim": ("assessment", "link", "correction"),
+    "source": ("assessment", "link", "correction"),
+    "assessment": ("correction",),
+    "link": ("correction",),
+    "correction": ("correction",),
+}
+
+
+@dataclass
+class Facts:
+    """A set of entries by seq, with their hashes, and who refers to whom among them."""
+
+    entries: dict[int, Entry] = field(default_factory=dict)
+    by_hash: dict[str, int] = field(default_factory=dict)
+    targets: dict[int, list[int]] = field(default_factory=dict)
+    referrers: dict[int, list[int]] = field(default_factory=dict)
+
+    def add(self, entry: Entry, targets: list[int]) -> None:
+        if entry.seq in self.entries:
+            return
+        self.entries[entry.seq] = entry
+        self.by_hash[entry.leaf_hash.hex()] = entry.seq
+        self.targets[entry.seq] = targets
+        for target in targets:
+            self.referrers.setdefault(target, []).append(entry.seq)
+
+    def seq_of(self, ref: str) -> int | None:
+        return self.by_hash.get(ref)
+
+    def referring(self, seq: int, *kinds: str) -> Iterator[Entry]:
+        """Entries that refer to ``seq``, of the given kinds, in seq order."""
+        for other in sorted(self.referrers.get(seq, ())):
+            entry = self.entries[other]
+            if not kinds or entry.kind in kinds:
+                yield entry
+
+
+def gather(ledger: Ledger, claim_seq: int) -> Facts:
+    """The claim's neighbourhood: all entries, at any seq, that its status may rest on."""
+    facts = Facts()
+    with backend.translate_errors(), ledger.engine.connect() as conn:
+        frontier = [claim_seq]
+        seen: set[int] = set()
+        while frontier:
+            batch = [s for s in frontier if s not in seen]
+            seen.update(batch)
+            if not batch:
+                break
+            loaded = _load(conn, batch)
+            frontier = []
+            for entry, targets in loaded:
+                facts.add(entry, targets)
+                if entry.kind != "source":  # a source's upstream arrives through links to it
+                    frontier.extend(targets)
+            # Who refers to these entries through their first reference: the target of an
+            # assessment or correction, the `from` of a link.  A link *to* a source is
+            # downstream of it and irrelevant; an assessment merely carried by a source
+            # is about something else.
+            wanted = {e.seq: _REFERRERS.get(e.kind, ()) for e, _ in loaded}
+            rows = conn.execute(
+                select(REFS.c.seq, REFS.c.target, LOG.c.kind).join(LOG, LOG.c.seq == REFS.c.seq)
+                .where(REFS.c.target.in_(list(wanted)), REFS.c.pos == 0)
+            )
+            for seq, target, kind in rows:
+                if kind in wanted[target]:
+                    frontier.append(seq)
+    return facts
+
+
+def _load(conn: object, seqs: list[int]) -> list[tuple[Entry, list[int]]]:
+    rows = conn.execute(  # type: ignore[attr-defined]
+        select(LOG.c.seq, LOG.c.leaf_hash, LOG.c.data).where(LOG.c.seq.in_(seqs)).order_by(LOG.c.seq)
+    ).all()
+    targets: dict[int, list[int]] = {}
+    for seq, target in conn.execute(  # type: ignore[attr-defined]
+        select(REFS.c.seq, REFS.c.target).where(REFS.c.seq.in_(seqs)).order_by(REFS.c.seq, REFS.c.pos)
+    ):
+        targets.setdefault(seq, []).append(target)
+    return [(_entry(row), targets.get(row.seq, [])) for row in rows]
+
+
+def load_all(ledger: Ledger) -> Facts:
+    """Every claim-relevant entry of the ledger in memory, for listing all claims at once."""
+    facts = Facts()
+    with backend.translate_errors(), ledger.engine.connect() as conn:
+        targets: dict[int, list[int]] = {}
+        for seq, target in conn.execution_options(stream_results=True, yield_per=5000).execute(
+            select(REFS.c.seq, REFS.c.target).order_by(REFS.c.seq, REFS.c.pos)
+        ):
+            targets.setdefault(seq, []).append(target)
+        query = select(LOG.c.seq, LOG.c.leaf_hash, LOG.c.data).where(LOG.c.kind != "key").order_by(LOG.c.seq)
+        for row in conn.execution_options(stream_results=True, yield_per=5000).execute(query):
+            facts.add(_entry(row), targets.pop(row.seq, []))
+    return facts
