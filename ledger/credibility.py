@@ -205,7 +205,9 @@ def claim_status(facts: Facts, claim_seq: int, as_of: int | None = None) -> Stat
     ever_supported = bool(named)
 
     # Lines of reporting: supporting sources grouped while their chains share a source.
-    lines = _group_lines(view, supporting)
+    # A line needs an original supporter (one not derived from others): outlets that only
+    # repeat someone else add no line of their own, whatever they say of it.
+    lines = [line for line in _group_lines(view, supporting) if any(not view.derivations(s) for s in line[0])]
     reliable = [l for l in lines if not any(view.reliability(s) in UNRELIABLE for s in l[0] | l[1])]
     known = [l for l in reliable if l[2]]
     unknown = [l for l in reliable if not l[2]]
@@ -228,7 +230,8 @@ def claim_status(facts: Facts, claim_seq: int, as_of: int | None = None) -> Stat
         stance = assessment.body["stance"]
         carrier = view.ref_seq(assessment.body.get("source", ""))
         role = view.interest(carrier)
-        direct = assessment.body.get("access") == "direct"
+        # A source that derives from others has, by its own provenance, no direct access.
+        direct = assessment.body.get("access") == "direct" and (carrier is None or not view.derivations(carrier))
         if "credibility" in assessment.body:
             result.recorded_credibility.append((Ref.of(assessment), assessment.body["credibility"]))
         if stance in OPPOSING_STANCES:
