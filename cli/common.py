@@ -70,3 +70,14 @@ def resolve_hash(ctx: click.Context, ref: str) -> str:
 
 def progress_enabled() -> bool:
     return sys.stderr.isatty()
+
+
+def confidential_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--confidential", "confidential", multiple=True, metavar="FIELDS",
+        help="Log these fields (comma-separated, e.g. name,contact) as commitments; keep the values beside the log.",
+    )(func)
+
+
+def split_fields(values: tuple[str, ...]) -> list[str]:
+    return [f.strip() for v in values for f in v.split(",") if f.strip()]

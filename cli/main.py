@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from . import audit, credibility, keys, read, record
+from . import audit, bundle, credibility, keys, read, record, secrets
 
 
 class State:
@@ -102,6 +102,8 @@ keys.register(cli)
 read.register(cli)
 audit.register(cli)
 credibility.register(cli)
+secrets.register(cli)
+bundle.register(cli)
 
 
 def main() -> None:

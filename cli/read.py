@@ -33,6 +33,17 @@ def summary(entry: Any) -> str:
     return f"{body.get('target', '')[:8]} {body.get('fields', '')}"
 
 
+def _display(path: str, value: Any, held: dict[str, Any]) -> str:
+    """A body value for people: confidential values shown only where the secret is held."""
+    if isinstance(value, dict) and set(value) == {"commitment"}:
+        if path in held:
+            return f"{held[path]}  [confidential]"
+        return f"[confidential {value['commitment'][:8]}]"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{k}: {_display(f'{path}.{k}', v, held)}" for k, v in value.items()) + "}"
+    return str(value)
+
+
 def _shorten(value: str, width: int = 70) -> str:
     return value if len(value) <= width else value[: width - 1] + "…"
 
@@ -49,9 +60,15 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
       claimledger show 3
       claimledger show 9f2c --json
     """
-    entry = ctx.obj.ledger.resolve(ref)
+    from ledger.secrets import committed_paths
+
+    ledger = ctx.obj.ledger
+    entry = ledger.resolve(ref)
+    held = {path: s.value for path, s in ledger.secrets(entry.seq).items()}
     if as_json:
-        echo_json({"seq": entry.seq, "leaf_hash": entry.leaf_hash.hex(), "entry": entry.value})
+        confidential = {p: {"commitment": c, "value": held.get(p), "held": p in held}
+                        for p, c in committed_paths(entry.body).items()}
+        echo_json({"seq": entry.seq, "leaf_hash": entry.leaf_hash.hex(), "entry": entry.value, "confidential": confidential})
         return
     value = entry.value
     click.echo(f"entry {entry.seq}  {entry.leaf_hash.hex()}")
@@ -59,7 +76,7 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
         click.echo(f"  {name}: {value[name]}")
     click.echo("  body:")
     for name, field in value["body"].items():
-        click.echo(f"    {name}: {field}")
+        click.echo(f"    {name}: {_display(name, field, held)}")
 
 
 @click.command()
@@ -146,14 +163,23 @@ def verify(ctx: click.Context, workers: int | None, checkpoint_file: Any, keys: 
 @click.command()
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
 @click.option("-o", "--output", type=click.File("wb"), default="-", help="Write here instead of stdout.")
+@click.option("--bundle", "bundle_path", metavar="FILE", help="Write an offline audit bundle to FILE instead (check it with verify-bundle).")
+@click.option("--claim", "claim_ref", metavar="REF", help="With --bundle: only this claim and what it rests on.")
 @click.pass_context
-def export(ctx: click.Context, fmt: str, output: Any) -> None:
-    """Stream the log out: JSON Lines of the exact signed entries, or CSV.
+def export(ctx: click.Context, fmt: str, output: Any, bundle_path: str | None, claim_ref: str | None) -> None:
+    """Stream the log out: JSON Lines of the exact signed entries, or CSV; or write a bundle.
 
     \b
     Example:
       claimledger export --format jsonl -o audit.jsonl
+      claimledger export --bundle c1.bundle.json --claim 7
     """
+    if claim_ref is not None and bundle_path is None:
+        raise click.UsageError("--claim goes with --bundle")
+    if bundle_path is not None:
+        from .bundle import write_bundle_file
+
+        return write_bundle_file(ctx, bundle_path, claim_ref)
     from ledger.export import iter_csv, iter_jsonl
 
     entries = ctx.obj.ledger.iter_entries()

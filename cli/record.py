@@ -8,7 +8,10 @@ from typing import Any
 
 import click
 
-from .common import json_option, load_signer, passphrase, progress_enabled, recorded, resolve_hash, signer_option
+from .common import (
+    confidential_option, json_option, load_signer, passphrase, progress_enabled, recorded, resolve_hash,
+    signer_option, split_fields,
+)
 
 SOURCE_TYPES = ["leaked-document", "government-document", "news-organisation", "news-report",
                 "corporate-statement", "government-statement", "person", "dataset", "social-post", "other"]
@@ -60,19 +63,21 @@ def source() -> None:
 @click.option("--url", help="Where it can be found.")
 @click.option("--file", "file_path", type=click.Path(dir_okay=False), help="A document we hold: its SHA-256 is recorded, not the file.")
 @click.option("--publisher", help="Who published or issued it.")
+@click.option("--contact", help="How to reach the source (use with --confidential).")
 @click.option("--date", "occurred_at", help="When it was dated, published or said (YYYY-MM-DD or RFC 3339 UTC).")
 @click.option("--grade", type=click.Choice(GRADES), help="Admiralty reliability grade A-F (F: cannot be judged).")
 @click.option("--grade-reason", help="Why that grade (required with --grade).")
 @click.option("--interest", type=click.Choice(["subject", "interested-party", "independent"]), help="The source's stake in what it speaks about.")
 @click.option("--interest-reason", help="Why it has that stake.")
 @click.option("--note")
+@confidential_option
 @signer_option
 @json_option
 @click.pass_context
 def source_add(ctx: click.Context, name: str, source_type: str, url: str | None, file_path: str | None,
-               publisher: str | None, occurred_at: str | None, grade: str | None, grade_reason: str | None,
-               interest: str | None, interest_reason: str | None, note: str | None, as_name: str | None,
-               as_json: bool) -> None:
+               publisher: str | None, contact: str | None, occurred_at: str | None, grade: str | None,
+               grade_reason: str | None, interest: str | None, interest_reason: str | None, note: str | None,
+               confidential: tuple[str, ...], as_name: str | None, as_json: bool) -> None:
     """Record a source.
 
     \b
@@ -87,14 +92,15 @@ def source_add(ctx: click.Context, name: str, source_type: str, url: str | None,
     if interest_reason is not None and interest is None:
         raise click.UsageError("--interest-reason needs --interest")
     ledger = ctx.obj.ledger
-    body = _put({"name": name, "type": source_type}, url=url, publisher=publisher, occurred_at=occurred_at, note=note)
+    body = _put({"name": name, "type": source_type}, url=url, publisher=publisher, contact=contact,
+                occurred_at=occurred_at, note=note)
     if file_path is not None:
         body["sha256"] = sha256_file(file_path)
     if grade is not None:
         body["reliability"] = {"grade": grade, "reason": grade_reason}
     if interest is not None:
         body["interest"] = _put({"role": interest}, reason=interest_reason)
-    recorded(ledger.append("source", body, signer=load_signer(ctx, as_name)), as_json)
+    recorded(ledger.append("source", body, signer=load_signer(ctx, as_name), confidential=split_fields(confidential)), as_json)
 
 
 @click.group()
@@ -110,12 +116,13 @@ def claim() -> None:
 @click.option("--part-of", metavar="REF", help="The umbrella claim this one is part of.")
 @click.option("--date", "occurred_at", help="When the claim was made (YYYY-MM-DD or RFC 3339 UTC).")
 @click.option("--note")
+@confidential_option
 @signer_option
 @json_option
 @click.pass_context
 def claim_add(ctx: click.Context, text: str, subject: str | None, asserted_by: tuple[str, ...],
               reported_by: tuple[str, ...], part_of: str | None, occurred_at: str | None, note: str | None,
-              as_name: str | None, as_json: bool) -> None:
+              confidential: tuple[str, ...], as_name: str | None, as_json: bool) -> None:
     """Record a claim and the sources that carry it.
 
     \b
@@ -130,7 +137,7 @@ def claim_add(ctx: click.Context, text: str, subject: str | None, asserted_by: t
         reported_by=[resolve_hash(ctx, r) for r in reported_by],
         part_of=resolve_hash(ctx, part_of) if part_of else None,
     )
-    recorded(ledger.append("claim", body, signer=load_signer(ctx, as_name)), as_json)
+    recorded(ledger.append("claim", body, signer=load_signer(ctx, as_name), confidential=split_fields(confidential)), as_json)
 
 
 @click.command()
@@ -167,13 +174,14 @@ def link(ctx: click.Context, from_ref: str, to_ref: str, relation: str, note: st
 @click.option("--access", type=click.Choice(["direct", "indirect"]), help="Did the assessor see the thing itself?")
 @click.option("--date", "occurred_at", help="When the check happened (YYYY-MM-DD or RFC 3339 UTC).")
 @click.option("--note")
+@confidential_option
 @signer_option
 @json_option
 @click.pass_context
 def assess(ctx: click.Context, ref: str, by: str, stance: str, finding: str, source_ref: str | None,
            reliability: str | None, credibility: int | None, evidence_url: tuple[str, ...],
            evidence_file: tuple[str, ...], access: str | None, occurred_at: str | None, note: str | None,
-           as_name: str | None, as_json: bool) -> None:
+           confidential: tuple[str, ...], as_name: str | None, as_json: bool) -> None:
     """Record a verification event on a claim or a source.
 
     \b
@@ -197,7 +205,7 @@ def assess(ctx: click.Context, ref: str, by: str, stance: str, finding: str, sou
         reliability=reliability, credibility=credibility, evidence=evidence, access=access,
         occurred_at=occurred_at, note=note,
     )
-    recorded(ledger.append("assessment", body, signer=load_signer(ctx, as_name)), as_json)
+    recorded(ledger.append("assessment", body, signer=load_signer(ctx, as_name), confidential=split_fields(confidential)), as_json)
 
 
 @click.command()

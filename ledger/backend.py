@@ -75,6 +75,7 @@ def _sqlite_transactions(engine: Engine, *, read_only: bool) -> None:
         if not read_only:
             cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL" if not read_only else "PRAGMA query_only=1")
+        cursor.execute("PRAGMA secure_delete=ON")  # deleted secrets are overwritten, not left in free pages
         cursor.execute(f"PRAGMA busy_timeout={int(LOCK_TIMEOUT_S * 1000)}")
         cursor.close()
 
@@ -104,11 +105,28 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             yield conn
 
 
+def _driver_operational_errors() -> tuple[type[BaseException], ...]:
+    """The drivers' own OperationalError classes, for statements run on raw cursors."""
+    import sqlite3
+
+    errors: list[type[BaseException]] = [sqlite3.OperationalError]
+    try:
+        import psycopg
+
+        errors.append(psycopg.OperationalError)
+    except ImportError:  # pragma: no cover - psycopg is a dependency
+        pass
+    return tuple(errors)
+
+
 @contextmanager
 def translate_errors() -> Iterator[None]:
     """Turn driver errors about locks and connections into StorageError (exit 3)."""
     try:
         yield
+    except _driver_operational_errors() as exc:
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise StorageError(f"database unavailable: {message}") from exc
     except OperationalError as exc:
         raise StorageError(f"database unavailable: {_first_line(exc)}") from exc
     except DBAPIError as exc:
@@ -181,3 +199,19 @@ def insert_rows(conn: Connection, table: str, columns: tuple[str, ...], rows: li
         cursor.executemany(sql, rows)
     finally:
         cursor.close()
+
+
+def compact(engine: Engine) -> None:
+    """Rewrite storage so deleted rows (erased secrets) leave no bytes behind."""
+    if is_sqlite(engine):
+        with engine.connect() as conn:
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        raw = engine.raw_connection()
+        try:
+            raw.driver_connection.execute("VACUUM")
+            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
+    elif engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM FULL secret")

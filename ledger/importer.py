@@ -27,6 +27,7 @@ class Item:
     body: dict[str, Any]
     label: str | None = None
     where: str = ""
+    secrets: tuple[Any, ...] = ()  # ledger.secrets.Secret: what this body's commitments hide
 
 REF_FIELDS = ("target", "source", "from", "to", "part_of", "replacement")
 REF_LIST_FIELDS = ("asserted_by", "reported_by")

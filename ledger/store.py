@@ -16,7 +16,7 @@ from sqlalchemy import and_, func, insert, or_, select
 from sqlalchemy.engine import Connection, Engine
 
 from . import backend
-from .canonical import loads_stored
+from .canonical import canonical_bytes, loads_stored
 from .entry import ZERO_HASH, Entry, make_entry, utc_now
 from .errors import AmbiguousRef, InputError, InvalidEntry, LedgerExists, LedgerNotFound, UnknownRef
 from .importer import Item, resolve_refs
@@ -25,7 +25,8 @@ from .merkle import CompactRange, range_nodes, root_from_nodes
 from .rules import KeyRing, check_refs, check_times
 from .schema import entry_error
 from .checkpoints import DEFAULT_EVERY, StoredCheckpoint, latest, parse_every, sign_checkpoint
-from .tables import CHECKPOINTS, LOG, META, REFS, TREE, Meta
+from .secrets import Secret, commit, committed_paths
+from .tables import CHECKPOINTS, LOG, META, REFS, SECRETS, TREE, Meta
 
 ORIGIN_RE = re.compile(r"^[\x21-\x2a\x2c-\x7e]{1,255}\Z")  # no space or "+": a signed-note key name
 SCHEMA_VERSION = "1"
@@ -97,6 +98,9 @@ class Ledger:
             if not conn.dialect.has_table(conn, "meta"):
                 raise LedgerNotFound(f"no ledger at {url} (create one with: claimledger init)")
             meta = {k: v for k, v in conn.execute(select(META.c.key, META.c.value))}
+            missing = [t for t in Meta.metadata.tables if not conn.dialect.has_table(conn, t)]
+            if missing:
+                raise InputError(f"ledger at {url} lacks the {missing[0]} table: it was made by an older claimledger")
         if meta.get("schema_version") != SCHEMA_VERSION:
             raise InputError(f"ledger at {url} has storage version {meta.get('schema_version')!r}, expected {SCHEMA_VERSION}")
         return cls(engine, url, meta)
@@ -146,9 +150,16 @@ class Ledger:
             ring.apply(seq, loads_stored(bytes(data))["body"])
         return ring
 
-    def append(self, kind: str, body: dict[str, Any], *, signer: Signer) -> Entry:
-        """Record one entry signed by ``signer``; return it as stored."""
-        return self._append_batch([Item(kind, body)], signer, {}, self.checkpoint_every)[0]
+    def append(self, kind: str, body: dict[str, Any], *, signer: Signer, confidential: list[str] = ()) -> Entry:  # type: ignore[assignment]
+        """Record one entry signed by ``signer``; return it as stored.
+
+        Fields named in ``confidential`` are logged as commitments; their values go to
+        the secret table beside the log (see ``ledger.secrets``).
+        """
+        secrets: list[Any] = []
+        if confidential:
+            body, secrets = commit(body, list(confidential))
+        return self._append_batch([Item(kind, body, secrets=tuple(secrets))], signer, {}, self.checkpoint_every)[0]
 
     def append_many(
         self,
@@ -196,7 +207,10 @@ class Ledger:
         """Entries between automatic checkpoints (the ``checkpoint_every`` setting)."""
         return parse_every(self.meta.get("checkpoint_every", str(DEFAULT_EVERY)))
 
-    def _append_batch(self, items: list[Item], signer: Signer, labels: dict[str, str], every: int) -> list[Entry]:
+    def _append_batch(
+        self, items: list[Item], signer: Signer, labels: dict[str, str], every: int,
+        before_commit: Callable[[Connection, list[Entry]], None] | None = None,
+    ) -> list[Entry]:
         with backend.write_transaction(self.engine) as conn:
             head = self._head(conn)
             coords = range_nodes(head.size)
@@ -216,7 +230,7 @@ class Ledger:
                     return None
 
             prev, last_time, seq = head.leaf_hash, head.recorded_at, head.size
-            log_rows, node_rows, ref_rows, entries = [], [], [], []
+            log_rows, node_rows, ref_rows, secret_rows, entries = [], [], [], [], []
             for item in items:
                 where = f"{item.where}: " if item.where else ""
                 try:
@@ -233,12 +247,19 @@ class Ledger:
                 node_rows.append((0, seq, seq, entry.leaf_hash))
                 node_rows.extend((level, idx, seq, digest) for level, idx, digest in tree.append(entry.leaf_hash))
                 ref_rows.extend((seq, pos, t) for pos, t in enumerate(targets))
+                secret_rows.extend(
+                    (x.commitment, seq, x.path, x.salt, canonical_bytes(x.value).decode("utf-8")) for x in item.secrets
+                )
                 entries.append(entry)
                 prev, last_time, seq = entry.leaf_hash, entry.recorded_at, seq + 1
             backend.insert_rows(conn, "log", ("seq", "leaf_hash", "kind", "recorded_at", "signer", "data"), log_rows)
             backend.insert_rows(conn, "tree_node", ("level", "idx", "seq", "hash"), node_rows)
             backend.insert_rows(conn, "entry_ref", ("seq", "pos", "target"), ref_rows)
-            if every and seq - self._last_checkpoint_size(conn) >= every:
+            backend.insert_rows(conn, "secret", ("commitment", "seq", "path", "salt", "value"), secret_rows)
+            if before_commit is not None:
+                before_commit(conn, entries)
+            # A signer that just revoked itself can no longer sign the tree head.
+            if every and seq - self._last_checkpoint_size(conn) >= every and ring.active(signer.key_id.hex()):
                 sign_checkpoint(conn, origin=self.origin, size=seq, root=tree.root(), signer=signer)
             return entries
 
@@ -293,6 +314,36 @@ class Ledger:
         with backend.write_transaction(self.engine) as conn:
             backend.insert_rows(conn, "cosignature", ("checkpoint_id", "witness", "timestamp", "line"),
                                 [(checkpoint_id, witness, timestamp, line)])
+
+    def secrets(self, seq: int) -> dict[str, Secret]:
+        """The values behind entry ``seq``'s confidential fields that are still held."""
+        with backend.translate_errors(), self.engine.connect() as conn:
+            rows = conn.execute(select(SECRETS).where(SECRETS.c.seq == seq)).all()
+        return {r.path: Secret(r.path, bytes(r.salt), loads_stored(r.value.encode("utf-8")), r.commitment) for r in rows}
+
+    def erase(self, seq: int, paths: list[str] | None, *, reason: str, signer: Signer) -> Entry:
+        """Destroy the secrets behind confidential fields of entry ``seq`` (all, or ``paths``)
+        and record the erasure in the log, in one transaction; then compact the storage so
+        the values are gone from the database files too."""
+        target = self.entry(seq)
+        committed = committed_paths(target.body)
+        if not committed:
+            raise InputError(f"entry {seq} has no confidential fields")
+        paths = list(dict.fromkeys(paths or committed))
+        unknown = [p for p in paths if p not in committed]
+        if unknown:
+            raise InputError(f"entry {seq} has no confidential field {unknown[0]!r}")
+        held = self.secrets(seq)
+        if not any(p in held for p in paths):
+            raise InputError(f"the secrets of entry {seq} ({', '.join(paths)}) were already erased")
+
+        def shred(conn: Connection, _entries: list[Entry]) -> None:
+            conn.execute(SECRETS.delete().where(SECRETS.c.seq == seq, SECRETS.c.path.in_(paths)))
+
+        body = {"target": target.leaf_hash.hex(), "fields": paths, "reason": reason}
+        entry = self._append_batch([Item("erasure", body)], signer, {}, self.checkpoint_every, before_commit=shred)[0]
+        backend.compact(self.engine)
+        return entry
 
     def latest_checkpoint(self) -> StoredCheckpoint | None:
         """The last checkpoint issued, with any witness cosignatures."""

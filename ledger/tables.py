@@ -7,6 +7,8 @@
 - ``entry_ref``: which entries each entry refers to (a projection of the log).
 - ``checkpoint``: every signed checkpoint (C2SP tlog-checkpoint note) the ledger issued.
 - ``cosignature``: witness cosignature lines on those checkpoints.
+- ``secret``: values and salts behind confidential fields.  Not part of the log, never
+  exported by default, deletable (erasure).
 - ``meta``: the ledger's origin and settings.
 """
 
@@ -76,3 +78,15 @@ class CosignatureRow(SQLModel, table=True):
 
 CHECKPOINTS = CheckpointRow.__table__
 COSIGNATURES = CosignatureRow.__table__
+
+
+class SecretRow(SQLModel, table=True):
+    __tablename__ = "secret"
+    commitment: str = Field(primary_key=True)
+    seq: int = Field(index=True)
+    path: str
+    salt: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
+    value: str = Field(sa_column=Column(Text, nullable=False))
+
+
+SECRETS = SecretRow.__table__
