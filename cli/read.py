@@ -161,10 +161,11 @@ def verify(ctx: click.Context, workers: int | None, checkpoint_file: Any, keys: 
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "prov", "claimreview"]), default="jsonl", show_default=True,
+              help="prov: W3C PROV-JSON (of --claim's trail, or all); claimreview: schema.org JSON-LD of --claim.")
 @click.option("-o", "--output", type=click.File("wb"), default="-", help="Write here instead of stdout.")
 @click.option("--bundle", "bundle_path", metavar="FILE", help="Write an offline audit bundle to FILE instead (check it with verify-bundle).")
-@click.option("--claim", "claim_ref", metavar="REF", help="With --bundle: only this claim and what it rests on.")
+@click.option("--claim", "claim_ref", metavar="REF", help="Only this claim and what it rests on (--bundle, prov, claimreview).")
 @click.pass_context
 def export(ctx: click.Context, fmt: str, output: Any, bundle_path: str | None, claim_ref: str | None) -> None:
     """Stream the log out: JSON Lines of the exact signed entries, or CSV; or write a bundle.
@@ -173,13 +174,32 @@ def export(ctx: click.Context, fmt: str, output: Any, bundle_path: str | None, c
     Example:
       claimledger export --format jsonl -o audit.jsonl
       claimledger export --bundle c1.bundle.json --claim 7
+      claimledger export --format prov --claim 7 -o c1.prov.json
+      claimledger export --format claimreview --claim 7
     """
-    if claim_ref is not None and bundle_path is None:
-        raise click.UsageError("--claim goes with --bundle")
+    if claim_ref is not None and bundle_path is None and fmt not in ("prov", "claimreview"):
+        raise click.UsageError("--claim goes with --bundle, --format prov or --format claimreview")
     if bundle_path is not None:
         from .bundle import write_bundle_file
 
         return write_bundle_file(ctx, bundle_path, claim_ref)
+    if fmt in ("prov", "claimreview"):
+        import json
+
+        ledger = ctx.obj.ledger
+        claim_seq = ledger.resolve(claim_ref).seq if claim_ref else None
+        if fmt == "prov":
+            from ledger.prov import to_prov_json
+
+            doc = to_prov_json(ledger, claim_seq=claim_seq)
+        else:
+            from ledger.claimreview import to_claimreview
+
+            if claim_seq is None:
+                raise click.UsageError("--format claimreview needs --claim REF")
+            doc = to_claimreview(ledger, claim_seq)
+        output.write((json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
+        return None
     from ledger.export import iter_csv, iter_jsonl
 
     entries = ctx.obj.ledger.iter_entries()

@@ -238,11 +238,13 @@ def correct(ctx: click.Context, ref: str, action: str, reason: str, replacement:
 
 @click.command("import")
 @click.argument("file", type=click.File("rb"))
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "claimreview"]), default="jsonl", show_default=True,
+              help="claimreview: schema.org ClaimReview JSON-LD (one object, a list or an @graph).")
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=1000, show_default=True, help="Entries per transaction.")
 @signer_option
 @json_option
 @click.pass_context
-def import_(ctx: click.Context, file: Any, batch_size: int, as_name: str | None, as_json: bool) -> None:
+def import_(ctx: click.Context, file: Any, fmt: str, batch_size: int, as_name: str | None, as_json: bool) -> None:
     """Append every line of a JSON Lines file (format: docs/FORMAT.md).
 
     Each batch lands whole or not at all; on an error, the batches before it stay.
@@ -250,6 +252,7 @@ def import_(ctx: click.Context, file: Any, batch_size: int, as_name: str | None,
     \b
     Example:
       claimledger import examples/alibaba-memo.jsonl
+      claimledger import --format claimreview factcheck.jsonld
     """
     from ledger.importer import plan_import
 
@@ -259,7 +262,13 @@ def import_(ctx: click.Context, file: Any, batch_size: int, as_name: str | None,
         entry = ledger.resolve(ref)
         return entry.seq, entry.leaf_hash.hex()
 
-    items = plan_import(file, resolve, size=ledger.size())
+    if fmt == "claimreview":
+        from ledger.canonical import loads_strict
+        from ledger.claimreview import from_claimreview
+
+        items: Any = from_claimreview(loads_strict(file.read()))
+    else:
+        items = plan_import(file, resolve, size=ledger.size())
     count = 0
     bar = None
     if progress_enabled() and file.seekable():
