@@ -68,6 +68,12 @@ class Group(click.Group):
             if isinstance(exc, LedgerError):
                 click.echo(f"error: {exc}", err=True)
                 ctx.exit(exc.exit_code)
+            from sqlalchemy.exc import SQLAlchemyError
+
+            if isinstance(exc, SQLAlchemyError):
+                detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+                click.echo(f"error: database error: {detail}", err=True)
+                ctx.exit(3)
             if isinstance(exc, OSError):
                 click.echo(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), err=True)
                 ctx.exit(2 if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)) else 3)

@@ -154,7 +154,7 @@ def append_only_ddl(dialect: str) -> list[str]:
     if dialect == "postgresql":
         ddl = [
             "CREATE OR REPLACE FUNCTION claimledger_append_only() RETURNS trigger AS $$ "
-            "BEGIN RAISE EXCEPTION '% is append-only', TG_TABLE_NAME; END $$ LANGUAGE plpgsql"
+            "BEGIN RAISE EXCEPTION '%% is append-only', TG_TABLE_NAME; END $$ LANGUAGE plpgsql"
         ]
         for table in APPEND_ONLY_TABLES:
             ddl.append(f"DROP TRIGGER IF EXISTS {table}_append_only ON {table}")

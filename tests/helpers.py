@@ -1,21 +1,52 @@
-"""Small test helpers: a fingerprint of a SQLite ledger's whole content."""
+"""Small test helpers: a fingerprint of a ledger's whole stored content, on any backend."""
 
 from __future__ import annotations
 
 import hashlib
-import sqlite3
 from pathlib import Path
 
 
-def db_fingerprint(path: Path) -> str:
-    """SHA-256 over a full SQL dump: equal fingerprints mean byte-identical content."""
-    if not path.exists():
-        return "absent"
-    conn = sqlite3.connect(path)
+def db_fingerprint(target: str | Path) -> str:
+    """SHA-256 over every row of every table, in key order: equal means unchanged content.
+
+    For SQLite the file's full SQL dump is hashed (schema and triggers included).
+    """
+    target = str(target)
+    if "://" not in target:
+        import sqlite3
+
+        if not Path(target).exists():
+            return "absent"
+        conn = sqlite3.connect(target)
+        try:
+            digest = hashlib.sha256()
+            for line in conn.iterdump():
+                digest.update(line.encode("utf-8", "surrogatepass") + b"\n")
+            return digest.hexdigest()
+        finally:
+            conn.close()
+    from sqlalchemy import MetaData, create_engine, select
+
+    engine = create_engine(target)
     try:
         digest = hashlib.sha256()
-        for line in conn.iterdump():
-            digest.update(line.encode("utf-8", "surrogatepass") + b"\n")
+        meta = MetaData()
+        with engine.connect() as conn:
+            meta.reflect(conn)
+            for name in sorted(meta.tables):
+                table = meta.tables[name]
+                digest.update(f"table {name}\n".encode())
+                for row in conn.execute(select(table).order_by(*table.primary_key.columns or table.columns)):
+                    digest.update(repr(tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)).encode() + b"\n")
         return digest.hexdigest()
     finally:
-        conn.close()
+        engine.dispose()
+
+
+def short_ref(leaf_hash_hex: str, length: int = 6) -> str:
+    """A hash prefix usable as a REF: at least ``length`` digits and one letter, since an
+    all-digit REF means a seq number."""
+    end = length
+    while leaf_hash_hex[:end].isdigit():
+        end += 1
+    return leaf_hash_hex[:end]

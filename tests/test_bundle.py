@@ -41,11 +41,11 @@ CLI = _cli()
 
 
 @pytest.fixture
-def run(db_path: Path):
+def run(db_target: str):
     runner = CliRunner()
 
     def invoke(*args: str, db: Path | None = None):
-        return runner.invoke(CLI, ["--db", str(db or db_path), *args])
+        return runner.invoke(CLI, ["--db", str(db or db_target), *args])
 
     return invoke
 

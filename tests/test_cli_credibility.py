@@ -56,13 +56,13 @@ def test_cli_trace_shows_one_chain(story):
     assert [n["relation"] for n in tree["upstream"]] == ["asserted-by", "reported-by"]
 
 
-def test_cli_credibility_1_refused_on_one_line(story, db_path):
+def test_cli_credibility_1_refused_on_one_line(story, db_target):
     from .helpers import db_fingerprint
 
-    before = db_fingerprint(db_path)
+    before = db_fingerprint(db_target)
     result = story("assess", "7", "--by", "desk", "--stance", "assesses", "--finding", "sure", "--credibility", "1")
     assert result.exit_code == 2
     assert result.stderr == ("error: credibility: 1 (confirmed by other sources) needs two independent lines "
                              "of reporting; claim 7 has 1\n")
-    assert db_fingerprint(db_path) == before
+    assert db_fingerprint(db_target) == before
     assert story("assess", "7", "--by", "desk", "--stance", "assesses", "--finding", "no basis", "--credibility", "6").exit_code == 0

@@ -18,12 +18,12 @@ def runner() -> CliRunner:
 
 
 @pytest.fixture
-def seeded(runner, db_path):
+def seeded(runner, db_target):
     """A ledger with a source (1) and a claim (2); returns an invoker."""
     from ledger.cli.main import cli
 
     def invoke(*args: str, input: str | None = None, env: dict | None = None):
-        return runner.invoke(cli, ["--db", str(db_path), *args], input=input, env=env)
+        return runner.invoke(cli, ["--db", db_target, *args], input=input, env=env)
 
     assert invoke("init", "--origin", "err.example/desk", "--key", "alice").exit_code == 0
     assert invoke("source", "add", "memo", "--type", "leaked-document").exit_code == 0
@@ -83,11 +83,11 @@ CASES = [
 
 
 @pytest.mark.parametrize("args, code, message", CASES, ids=[" ".join(c[0])[:50] for c in CASES])
-def test_cli_error_is_one_line_and_leaves_ledger_unchanged(seeded, db_path, args, code, message):
-    before = db_fingerprint(db_path)
+def test_cli_error_is_one_line_and_leaves_ledger_unchanged(seeded, db_target, args, code, message):
+    before = db_fingerprint(db_target)
     result = seeded(*args)
     check_error(result, code, message)
-    assert db_fingerprint(db_path) == before
+    assert db_fingerprint(db_target) == before
 
 
 def test_cli_missing_ledger_is_exit_2_and_creates_nothing(runner, tmp_path):
@@ -107,36 +107,36 @@ def test_cli_init_in_missing_directory_is_exit_2(runner, tmp_path):
     check_error(result, 2, "error: cannot create a ledger in")
 
 
-def test_cli_wrong_passphrase_is_exit_2(seeded, db_path):
-    before = db_fingerprint(db_path)
+def test_cli_wrong_passphrase_is_exit_2(seeded, db_target):
+    before = db_fingerprint(db_target)
     result = seeded("source", "add", "x", "--type", "person", env={"CLAIMLEDGER_PASSPHRASE": "wrong"})
     check_error(result, 2, "error: cannot unlock key 'alice': wrong passphrase or damaged key file")
-    assert db_fingerprint(db_path) == before
+    assert db_fingerprint(db_target) == before
 
 
-def test_cli_no_passphrase_without_terminal_is_exit_2(seeded, db_path, monkeypatch):
+def test_cli_no_passphrase_without_terminal_is_exit_2(seeded, monkeypatch):
     monkeypatch.delenv("CLAIMLEDGER_PASSPHRASE")
     result = seeded("source", "add", "x", "--type", "person")
     check_error(result, 2, "error: no passphrase: set CLAIMLEDGER_PASSPHRASE or run in a terminal")
 
 
-def test_cli_key_file_too_open_is_refused(seeded, db_path, key_home):
+def test_cli_key_file_too_open_is_refused(seeded, db_target, key_home):
     path = key_home / "keys" / "alice.key"
     os.chmod(path, 0o644)
-    before = db_fingerprint(db_path)
+    before = db_fingerprint(db_target)
     result = seeded("source", "add", "x", "--type", "person")
     check_error(result, 2, f"error: key file {path} is accessible by others (mode 644); run: chmod 600 {path}")
-    assert db_fingerprint(db_path) == before
+    assert db_fingerprint(db_target) == before
 
 
-def test_cli_unregistered_local_key_is_refused(seeded, db_path, key_home):
+def test_cli_unregistered_local_key_is_refused(seeded, db_target, key_home):
     from ledger.keys import KeyStore
 
     KeyStore(key_home).create("mallory", b"correct horse battery staple")
-    before = db_fingerprint(db_path)
+    before = db_fingerprint(db_target)
     result = seeded("source", "add", "x", "--type", "person", "--as", "mallory")
     check_error(result, 2, "is not a registered key")
-    assert db_fingerprint(db_path) == before
+    assert db_fingerprint(db_target) == before
 
 
 @pytest.mark.parametrize(
@@ -162,13 +162,13 @@ def test_cli_unregistered_local_key_is_refused(seeded, db_path, key_home):
          "line 1: assessment body.credibility: 9007199254740993 is greater than the maximum of 6"),
     ],
 )
-def test_cli_bad_import_is_exit_2_and_records_nothing(seeded, db_path, tmp_path, content, message):
+def test_cli_bad_import_is_exit_2_and_records_nothing(seeded, db_target, tmp_path, content, message):
     path = tmp_path / "bad.jsonl"
     path.write_bytes(content)
-    before = db_fingerprint(db_path)
+    before = db_fingerprint(db_target)
     result = seeded("import", str(path))
     check_error(result, 2, message)
-    assert db_fingerprint(db_path) == before
+    assert db_fingerprint(db_target) == before
 
 
 def test_cli_verify_tampered_ledger_is_exit_1_naming_the_entry(seeded, db_path):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from .helpers import short_ref
+
 import pytest
 
 
@@ -49,7 +51,7 @@ def test_claim_link_assess_correct_reference_by_seq_and_hash(inited):
     inited("source", "add", "memo", "--type", "leaked-document")
     inited("source", "add", "FT", "--type", "news-report")
     memo_hash = show(inited, "1")["leaf_hash"]
-    assert inited("link", "2", memo_hash[:10], "--relation", "derived-from").exit_code == 0
+    assert inited("link", "2", short_ref(memo_hash, 10), "--relation", "derived-from").exit_code == 0
     result = inited("claim", "add", "C1", "--asserted-by", "1", "--reported-by", "2", "--json")
     assert json.loads(result.output)["seq"] == 4
     assert inited("assess", "4", "--by", "FT", "--stance", "unconfirmed", "--finding", "could not confirm",
@@ -149,10 +151,10 @@ def test_import_seq_ref_into_the_same_import_is_refused(inited, tmp_path):
     assert json.loads(inited("verify", "--json").output)["size"] == 1
 
 
-def test_verify_json_reports_size_and_root(inited, db_path):
+def test_verify_json_reports_size_and_root(inited, db_target):
     from ledger.store import Ledger
 
     out = json.loads(inited("verify", "--json").output)
-    led = Ledger.open(str(db_path))
+    led = Ledger.open(db_target)
     assert out == {"ok": True, "origin": "cli.example/desk", "size": 1, "root": led.root().hex()}
     led.close()

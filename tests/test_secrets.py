@@ -108,10 +108,10 @@ def test_erase_removes_the_value_from_the_database_files(leaker, cli_invoke, db_
     assert result.exit_code == 2 and "were already erased" in result.stderr
 
 
-def test_erase_errors_leave_the_ledger_unchanged(leaker, cli_invoke, db_path):
+def test_erase_errors_leave_the_ledger_unchanged(leaker, cli_invoke, db_target):
     from .helpers import db_fingerprint
 
-    before = db_fingerprint(db_path)
+    before = db_fingerprint(db_target)
     for args, message in [
         (["erase", "0", "--reason", "r"], "error: entry 0 has no confidential fields"),
         (["erase", "1", "note", "--reason", "r"], "error: entry 1 has no confidential field 'note'"),
@@ -120,7 +120,7 @@ def test_erase_errors_leave_the_ledger_unchanged(leaker, cli_invoke, db_path):
     ]:
         result = cli_invoke(*args)
         assert result.exit_code == 2 and result.stderr.startswith(message), result.stderr
-    assert db_fingerprint(db_path) == before
+    assert db_fingerprint(db_target) == before
 
 
 def test_reveal_document_is_checkable_offline(leaker):

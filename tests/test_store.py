@@ -17,6 +17,7 @@ from ledger.verify import verify_ledger
 
 from .builders import random_items
 from .conftest import PASSPHRASE
+from .helpers import short_ref
 
 
 def test_store_root_matches_merkle_of_leaf_hashes(ledger, signer):
@@ -40,15 +41,15 @@ def test_store_chain_links_each_entry_to_the_one_before(ledger, signer):
     assert all(a.recorded_at <= b.recorded_at for a, b in zip(entries, entries[1:]))
 
 
-def test_store_failed_batch_leaves_nothing(ledger, signer, db_path):
+def test_store_failed_batch_leaves_nothing(ledger, signer, db_target):
     from .helpers import db_fingerprint
 
-    before = db_fingerprint(db_path)
+    before = db_fingerprint(db_target)
     items = [Item("source", {"name": f"s{i}", "type": "person"}) for i in range(5)]
     items.append(Item("claim", {"text": "c", "asserted_by": ["ab" * 32]}, where="line 6"))
     with pytest.raises(InvalidEntry, match="line 6: asserted_by: no earlier entry has hash abababababab"):
         ledger.append_many(items, signer=signer)
-    assert db_fingerprint(db_path) == before
+    assert db_fingerprint(db_target) == before
     assert ledger.size() == 1
 
 
@@ -64,8 +65,8 @@ def test_store_batches_before_a_failure_stay(ledger, signer):
 def test_store_resolve_by_seq_and_prefix(ledger, signer):
     entry = ledger.append("source", {"name": "a", "type": "person"}, signer=signer)
     assert ledger.resolve("1").leaf_hash == entry.leaf_hash
-    assert ledger.resolve(entry.leaf_hash.hex()[:6]).seq == 1
-    assert ledger.resolve(entry.leaf_hash.hex()[:7].upper()).seq == 1
+    assert ledger.resolve(short_ref(entry.leaf_hash.hex(), 6)).seq == 1
+    assert ledger.resolve(short_ref(entry.leaf_hash.hex(), 7).upper()).seq == 1
     with pytest.raises(UnknownRef, match="no entry 2: the ledger has 2 entries"):
         ledger.resolve("2")
 
@@ -83,14 +84,14 @@ def test_store_resolve_ambiguous_prefix(ledger, signer):
     pytest.fail("1501 random hashes without a shared 4-digit prefix: astronomically unlikely")
 
 
-def test_store_open_refuses_missing_and_create_refuses_existing(tmp_path, signer, ledger, db_path):
+def test_store_open_refuses_missing_and_create_refuses_existing(tmp_path, signer, ledger, db_target):
     from ledger.errors import LedgerExists, LedgerNotFound
 
     with pytest.raises(LedgerNotFound):
         Ledger.open(str(tmp_path / "nope.db"))
     assert not (tmp_path / "nope.db").exists()
     with pytest.raises(LedgerExists):
-        Ledger.create(str(db_path), origin="x.example/y", signer=signer)
+        Ledger.create(db_target, origin="x.example/y", signer=signer)
     with pytest.raises(InputError, match="invalid origin"):
         Ledger.create(str(tmp_path / "o.db"), origin="has space", signer=signer)
 
