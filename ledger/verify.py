@@ -241,15 +241,15 @@ def _verify_stream(
     prev_hash, prev_time = ZERO_HASH.hex(), ""
     expected = 0
 
+    by_hash = backend.hash_lookup(conn)
+
     def lookup(ref: str) -> tuple[int, str] | None:
         try:
-            digest = bytes.fromhex(ref)
+            found = by_hash(bytes.fromhex(ref))
         except ValueError:
             return None
-        row = conn.execute(
-            select(LOG.c.seq, LOG.c.kind).where(LOG.c.leaf_hash == digest, LOG.c.seq < expected).limit(1)
-        ).first()
-        return (row.seq, row.kind) if row is not None else None
+        # Only earlier entries, already verified above, may be referred to.
+        return found if found is not None and found[0] < expected else None
 
     for row, checked in _checked_stream(_rows(streams.rows, size), ledger.origin, keys, pool):
         seq = row[0]
