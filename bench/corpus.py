@@ -31,7 +31,8 @@ WORDS = (
 ).split()
 SOURCE_TYPES = ("leaked-document", "government-document", "news-organisation", "news-report",
                 "corporate-statement", "government-statement", "person", "dataset", "social-post", "other")
-STANCES = ("confirms", "corroborates", "unconfirmed", "disputes", "denies", "refutes", "authenticates", "assesses")
+CLAIM_STANCES = ("confirms", "corroborates", "unconfirmed", "disputes", "denies", "refutes", "assesses")
+SOURCE_STANCES = ("authenticates", "independent", "disputes", "assesses")  # "authenticates", "independent": sources only
 SOURCE_RELATIONS = ("derived-from", "quotes", "cites", "republishes", "primary-source")
 
 
@@ -112,7 +113,7 @@ def iter_items(count: int, seed: int = 0) -> Iterator[Item]:
             kind = "assessment"
             on_claim = rng.random() < 0.8
             body = {"target": ref(claims if on_claim else sources), "by": _text(rng, 1, 3),
-                    "stance": rng.choice(STANCES), "finding": _text(rng, 5, 25)}
+                    "stance": rng.choice(CLAIM_STANCES if on_claim else SOURCE_STANCES), "finding": _text(rng, 5, 25)}
             if on_claim:
                 body["credibility"] = rng.randint(1, 6)
             else:

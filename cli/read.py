@@ -211,6 +211,27 @@ def export(ctx: click.Context, fmt: str, output: Any, bundle_path: str | None, c
             output.write(text.encode("utf-8"))
 
 
+@click.command()
+@click.option("--to", "target", required=True, metavar="PATH|URL", help="Where to create the copy (must not exist).")
+@json_option
+@click.pass_context
+def copy(ctx: click.Context, target: str, as_json: bool) -> None:
+    """Copy the ledger to another database, row for row, and prove it verifies the same.
+
+    \b
+    Example:
+      claimledger copy --to postgresql+psycopg://desk@db.example/ledger
+    """
+    from ledger.copy import copy_ledger
+
+    duplicate, report = copy_ledger(ctx.obj.ledger, target)
+    duplicate.close()
+    if as_json:
+        echo_json({"ok": True, "size": report.size, "root": report.root.hex()})
+    else:
+        click.echo(f"copied {report.size} entries to {target}; both verify with root {report.root.hex()}")
+
+
 def register(cli: click.Group) -> None:
-    for command in (show, log, verify, export):
+    for command in (show, log, verify, export, copy):
         cli.add_command(command)

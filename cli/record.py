@@ -248,6 +248,8 @@ def import_(ctx: click.Context, file: Any, fmt: str, batch_size: int, as_name: s
     """Append every line of a JSON Lines file (format: docs/FORMAT.md).
 
     Each batch lands whole or not at all; on an error, the batches before it stay.
+    Lines already recorded (same kind and body) are skipped, so re-running an
+    interrupted import resumes it.
 
     \b
     Example:
@@ -269,7 +271,6 @@ def import_(ctx: click.Context, file: Any, fmt: str, batch_size: int, as_name: s
         items: Any = from_claimreview(loads_strict(file.read()))
     else:
         items = plan_import(file, resolve, size=ledger.size())
-    count = 0
     bar = None
     if progress_enabled() and file.seekable():
         total = file.seek(0, 2)
@@ -277,20 +278,19 @@ def import_(ctx: click.Context, file: Any, fmt: str, batch_size: int, as_name: s
         bar = click.progressbar(length=total, label="importing", file=sys.stderr)
 
     def on_batch(entries: list[Any]) -> None:
-        nonlocal count
-        count += len(entries)
         if bar is not None:
             bar.update(file.tell() - bar.pos)
 
-    ledger.append_many(items, signer=signer, batch_size=batch_size, on_batch=on_batch)
+    done = ledger.append_many(items, signer=signer, batch_size=batch_size, on_batch=on_batch, skip_existing=True)
     if bar is not None:
         bar.render_finish()
     if as_json:
         from .common import echo_json
 
-        echo_json({"imported": count, "size": ledger.size()})
+        echo_json({"imported": done.recorded, "skipped": done.skipped, "size": ledger.size()})
     else:
-        click.echo(f"imported {count} entries; the ledger now has {ledger.size()}")
+        skipped = f"; skipped {done.skipped} already recorded" if done.skipped else ""
+        click.echo(f"imported {done.recorded} entries{skipped}; the ledger now has {ledger.size()}")
 
 
 def register(cli: click.Group) -> None:

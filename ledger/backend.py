@@ -166,6 +166,20 @@ def append_only_ddl(dialect: str) -> list[str]:
     return []
 
 
+def content_lookup(conn: Connection) -> Callable[[bytes], str | None]:
+    """A fast ``content hash -> leaf hash hex`` lookup, for imports that skip what is recorded."""
+    placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = f"SELECT leaf_hash FROM log WHERE content = {placeholder} LIMIT 1"
+    cursor = conn.connection.driver_connection.cursor()
+
+    def lookup(digest: bytes) -> str | None:
+        cursor.execute(sql, (digest,))
+        row = cursor.fetchone()
+        return bytes(row[0]).hex() if row is not None else None
+
+    return lookup
+
+
 def hash_lookup(conn: Connection) -> Callable[[bytes], tuple[int, str] | None]:
     """A fast ``leaf hash -> (seq, kind)`` lookup on the connection's own DB-API cursor.
 

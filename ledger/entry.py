@@ -58,6 +58,14 @@ class Entry:
         return self.value["prev"]
 
 
+def content_hash(kind: str, body: dict[str, Any]) -> bytes:
+    """What an entry says, independent of when and by whom: SHA-256 of canonical
+    {kind, body}.  Imports use it to recognise entries already recorded."""
+    import hashlib
+
+    return hashlib.sha256(canonical_bytes({"kind": kind, "body": body})).digest()
+
+
 def envelope_of(entry: dict[str, Any]) -> dict[str, Any]:
     """The signed part of an entry: every field but ``sig``."""
     return {k: v for k, v in entry.items() if k != "sig"}

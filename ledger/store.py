@@ -17,7 +17,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from . import backend
 from .canonical import canonical_bytes, loads_stored
-from .entry import ZERO_HASH, Entry, make_entry, utc_now
+from .entry import ZERO_HASH, Entry, content_hash, make_entry, utc_now
 from .errors import AmbiguousRef, InputError, InvalidEntry, LedgerExists, LedgerNotFound, UnknownRef
 from .importer import Item, resolve_refs
 from .keys import Signer
@@ -32,6 +32,14 @@ ORIGIN_RE = re.compile(r"^[\x21-\x2a\x2c-\x7e]{1,255}\Z")  # no space or "+": a 
 SCHEMA_VERSION = "1"
 BATCH_SIZE = 1000
 
+
+
+@dataclass
+class Appended:
+    """What a bulk append did: entries recorded, and items skipped as already recorded."""
+
+    recorded: int = 0
+    skipped: int = 0
 
 
 @dataclass(frozen=True)
@@ -170,8 +178,9 @@ class Ledger:
         on_batch: Callable[[list[Entry]], None] | None = None,
         labels: dict[str, str] | None = None,
         checkpoint_every: int | None = None,
-    ) -> int:
-        """Record entries in transactions of ``batch_size``; return how many were recorded.
+        skip_existing: bool = False,
+    ) -> Appended:
+        """Record entries in transactions of ``batch_size``; say how many were recorded.
 
         Each batch lands whole or not at all.
 
@@ -181,26 +190,32 @@ class Ledger:
         a label are signed.  A signed checkpoint is issued with a batch once
         ``checkpoint_every`` entries (default: the ledger's setting, 1) have been added
         since the last one; 0 turns that off.
+
+        With ``skip_existing``, an item whose kind and body (references resolved) are
+        already recorded is not recorded again; its label names the entry already there.
+        Re-running an interrupted import therefore resumes it without duplicates.
         """
         labels = {} if labels is None else labels
         every = self.checkpoint_every if checkpoint_every is None else checkpoint_every
-        recorded = 0
+        total = Appended()
         batch: list[Item] = []
         for item in items:
             batch.append(item)
             if len(batch) >= batch_size:
-                recorded += self._commit(batch, signer, labels, on_batch, every)
+                self._commit(batch, signer, labels, on_batch, every, skip_existing, total)
                 batch = []
         if batch:
-            recorded += self._commit(batch, signer, labels, on_batch, every)
-        return recorded
+            self._commit(batch, signer, labels, on_batch, every, skip_existing, total)
+        return total
 
     def _commit(self, batch: list[Item], signer: Signer, labels: dict[str, str],
-                on_batch: Callable[[list[Entry]], None] | None, every: int) -> int:
-        done = self._append_batch(batch, signer, labels, every)
+                on_batch: Callable[[list[Entry]], None] | None, every: int, skip: bool, total: Appended) -> None:
+        skipped: list[Item] = []
+        done = self._append_batch(batch, signer, labels, every, skipped=skipped if skip else None)
+        total.recorded += len(done)
+        total.skipped += len(skipped)
         if on_batch:
             on_batch(done)
-        return len(done)
 
     @property
     def checkpoint_every(self) -> int:
@@ -210,6 +225,7 @@ class Ledger:
     def _append_batch(
         self, items: list[Item], signer: Signer, labels: dict[str, str], every: int,
         before_commit: Callable[[Connection, list[Entry]], None] | None = None,
+        skipped: list[Item] | None = None,
     ) -> list[Entry]:
         with backend.write_transaction(self.engine) as conn:
             head = self._head(conn)
@@ -231,9 +247,20 @@ class Ledger:
 
             prev, last_time, seq = head.leaf_hash, head.recorded_at, head.size
             log_rows, node_rows, ref_rows, secret_rows, entries = [], [], [], [], []
+            seen_content: dict[bytes, str] = {}
+            by_content = backend.content_lookup(conn)
             for item in items:
                 where = f"{item.where}: " if item.where else ""
                 try:
+                    item = self._resolve_labels(item, labels)
+                    if skipped is not None:
+                        digest = content_hash(item.kind, item.body)
+                        already = seen_content.get(digest) or by_content(digest)
+                        if already is not None:
+                            if item.label is not None:
+                                labels[item.label] = already
+                            skipped.append(item)
+                            continue
                     entry, targets = self._prepare(
                         item, seq=seq, prev=prev, recorded_at=max(utc_now(), last_time),
                         signer=signer, ring=ring, labels=labels, lookup=lookup,
@@ -241,9 +268,12 @@ class Ledger:
                 except InputError as exc:
                     raise type(exc)(f"{where}{exc}") from None
                 local[entry.leaf_hash.hex()] = (seq, entry.kind)
+                if skipped is not None:
+                    seen_content[content_hash(entry.kind, entry.body)] = entry.leaf_hash.hex()
                 if item.label is not None:
                     labels[item.label] = entry.leaf_hash.hex()
-                log_rows.append((seq, entry.leaf_hash, entry.kind, entry.recorded_at, entry.signer, entry.data))
+                log_rows.append((seq, entry.leaf_hash, entry.kind, entry.recorded_at, entry.signer,
+                                 content_hash(entry.kind, entry.body), entry.data))
                 node_rows.append((0, seq, seq, entry.leaf_hash))
                 node_rows.extend((level, idx, seq, digest) for level, idx, digest in tree.append(entry.leaf_hash))
                 ref_rows.extend((seq, pos, t) for pos, t in enumerate(targets))
@@ -252,7 +282,7 @@ class Ledger:
                 )
                 entries.append(entry)
                 prev, last_time, seq = entry.leaf_hash, entry.recorded_at, seq + 1
-            backend.insert_rows(conn, "log", ("seq", "leaf_hash", "kind", "recorded_at", "signer", "data"), log_rows)
+            backend.insert_rows(conn, "log", ("seq", "leaf_hash", "kind", "recorded_at", "signer", "content", "data"), log_rows)
             backend.insert_rows(conn, "tree_node", ("level", "idx", "seq", "hash"), node_rows)
             backend.insert_rows(conn, "entry_ref", ("seq", "pos", "target"), ref_rows)
             backend.insert_rows(conn, "secret", ("commitment", "seq", "path", "salt", "value"), secret_rows)
@@ -266,6 +296,15 @@ class Ledger:
     def _last_checkpoint_size(self, conn: Connection) -> int:
         return int(conn.execute(select(func.max(CHECKPOINTS.c.size))).scalar() or 0)
 
+    @staticmethod
+    def _resolve_labels(item: Item, labels: dict[str, str]) -> Item:
+        """The item with its ``@label`` references replaced by the labelled entries' hashes."""
+        try:
+            body = resolve_refs(item.body, lambda ref: labels[ref[1:]] if ref.startswith("@") else ref)
+        except KeyError as exc:
+            raise UnknownRef(f"no earlier line has label {exc.args[0]!r}") from None
+        return Item(item.kind, body, item.label, item.where, item.secrets)
+
     def _prepare(
         self, item: Item, *, seq: int, prev: bytes, recorded_at: str, signer: Signer,
         ring: KeyRing, labels: dict[str, str], lookup: Callable[[str], tuple[int, str] | None],
@@ -275,10 +314,7 @@ class Ledger:
         Returns the entry and the seqs it refers to; raises InputError and changes
         nothing but ``ring`` (which the caller's failed transaction discards).
         """
-        try:
-            body = resolve_refs(item.body, lambda ref: labels[ref[1:]] if ref.startswith("@") else ref)
-        except KeyError as exc:
-            raise UnknownRef(f"no earlier line has label {exc.args[0]!r}") from None
+        body = item.body
         entry = make_entry(
             origin=self.origin, seq=seq, prev=prev, recorded_at=recorded_at,
             kind=item.kind, body=body, signer=signer,

@@ -31,6 +31,7 @@ class LogRow(SQLModel, table=True):
     kind: str = Field(index=True)
     recorded_at: str = Field(index=True)
     signer: str
+    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False, index=True))
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 

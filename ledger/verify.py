@@ -24,7 +24,7 @@ from sqlalchemy.engine import Connection
 
 from . import backend
 from .canonical import canonical_bytes, loads_stored
-from .entry import ZERO_HASH, signed_message
+from .entry import ZERO_HASH, content_hash, signed_message
 from .errors import InputError, InvalidEntry, VerificationError
 from .keys import key_id, verify_signature
 from .merkle import CompactRange, leaf_hash
@@ -61,9 +61,13 @@ class Checked:
 
 
 def check_entry(
-    row: tuple[int, bytes, str, str, str, bytes], origin: str, keys: dict[str, bytes]
+    row: tuple[int, bytes, str, str, str, bytes], origin: str, keys: dict[str, bytes],
+    content: bytes | None = None,
 ) -> Checked | str:
-    """Check one stored row on its own; return what later checks need, or why it fails."""
+    """Check one stored row on its own; return what later checks need, or why it fails.
+
+    ``content`` is the row's stored content-hash column, when there is one to check.
+    """
     seq, stored_hash, kind, recorded_at, signer, data = row
     if leaf_hash(data) != stored_hash:
         return f"leaf hash mismatch: expected {stored_hash.hex()[:12]}, computed {leaf_hash(data).hex()[:12]}"
@@ -91,6 +95,8 @@ def check_entry(
     for column, stored in (("kind", kind), ("recorded_at", recorded_at), ("signer", signer)):
         if value[column] != stored:
             return f"query column {column} is {stored!r} but the entry says {value[column]!r}"
+    if content is not None and content != content_hash(value["kind"], value["body"]):
+        return "query column content does not match the entry's kind and body"
     public_key = keys.get(value["signer"])
     if public_key is None and value["kind"] == "key" and value["body"].get("action") == "add":
         public_key = bytes.fromhex(value["body"]["public_key"])
@@ -110,9 +116,9 @@ def _init_worker(origin: str, keys: dict[str, bytes]) -> None:
     _worker_context = (origin, keys)
 
 
-def _check_chunk(rows: list[tuple[int, bytes, str, str, str, bytes]]) -> list[Checked | str]:
+def _check_chunk(rows: list[tuple[int, bytes, str, str, str, bytes, bytes]]) -> list[Checked | str]:
     origin, keys = _worker_context
-    return [check_entry(row, origin, keys) for row in rows]
+    return [check_entry(row[:6], origin, keys, row[6]) for row in rows]
 
 
 def _registered_keys(conn: Connection, size: int) -> dict[str, bytes]:
@@ -132,11 +138,11 @@ def _registered_keys(conn: Connection, size: int) -> dict[str, bytes]:
 
 def _rows(conn: Connection, size: int) -> Iterator[tuple[int, bytes, str, str, str, bytes]]:
     query = (
-        select(LOG.c.seq, LOG.c.leaf_hash, LOG.c.kind, LOG.c.recorded_at, LOG.c.signer, LOG.c.data)
+        select(LOG.c.seq, LOG.c.leaf_hash, LOG.c.kind, LOG.c.recorded_at, LOG.c.signer, LOG.c.data, LOG.c.content)
         .where(LOG.c.seq < size).order_by(LOG.c.seq)
     )
     for row in conn.execution_options(stream_results=True, yield_per=CHUNK).execute(query):
-        yield (row[0], _as_bytes(row[1]), row[2], row[3], row[4], _as_bytes(row[5]))
+        yield (row[0], _as_bytes(row[1]), row[2], row[3], row[4], _as_bytes(row[5]), _as_bytes(row[6]))
 
 
 def _as_bytes(value: Any) -> bytes:
@@ -152,7 +158,7 @@ def _checked_stream(rows: Iterator[Any], origin: str, keys: dict[str, bytes], po
     """Pair each row with its context-free check, in order, with bounded look-ahead."""
     if pool is None:
         for row in rows:
-            yield row, check_entry(row, origin, keys)
+            yield row, check_entry(row[:6], origin, keys, row[6])
         return
     pending: list[tuple[list[Any], Any]] = []
     while True:

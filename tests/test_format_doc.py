@@ -209,7 +209,7 @@ def test_format_doc_example_ledger_imports_and_verifies(tmp_path, monkeypatch):
     try:
         lines = [line.encode("utf-8") + b"\n" for line in b["example-import"].splitlines()]
         items = plan_import(lines, lambda ref: (led.resolve(ref).seq, led.resolve(ref).leaf_hash.hex()), size=led.size())
-        assert led.append_many(items, signer=signer) == 2
+        assert led.append_many(items, signer=signer).recorded == 2
         for seq in range(3):
             assert led.entry(seq).data == b[f"leaf-data-{seq}"].encode("utf-8")
         report = verify_ledger(led)

@@ -135,8 +135,11 @@ def forge_append(db_path: Path, *, value_for) -> None:
         nodes = dict(((lv, ix), h) for lv, ix, h in conn.execute("SELECT level, idx, hash FROM tree_node"))
         tree = CompactRange.from_nodes(size, [nodes[c] for c in range_nodes(size)])
         entry = value_for(size, prev)
-        conn.execute("INSERT INTO log VALUES (?,?,?,?,?,?)",
-                     (size, entry.leaf_hash, entry.kind, entry.recorded_at, entry.signer, entry.data))
+        from ledger.entry import content_hash
+
+        conn.execute("INSERT INTO log (seq, leaf_hash, kind, recorded_at, signer, content, data) VALUES (?,?,?,?,?,?,?)",
+                     (size, entry.leaf_hash, entry.kind, entry.recorded_at, entry.signer,
+                      content_hash(entry.kind, entry.body), entry.data))
         conn.execute("INSERT INTO tree_node VALUES (?,?,?,?)", (0, size, size, entry.leaf_hash))
         for level, idx, digest in tree.append(entry.leaf_hash):
             conn.execute("INSERT INTO tree_node VALUES (?,?,?,?)", (level, idx, size, digest))

@@ -77,7 +77,7 @@ sizes = st.integers(1, 200)
 
 def row(path: Path, seq: int) -> tuple:
     with sqlite3.connect(path) as conn:
-        return conn.execute("SELECT seq, leaf_hash, kind, recorded_at, signer, data FROM log WHERE seq=?", (seq,)).fetchone()
+        return conn.execute("SELECT seq, leaf_hash, kind, recorded_at, signer, data, content FROM log WHERE seq=?", (seq,)).fetchone()
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -108,9 +108,9 @@ def test_verify_changed_query_column_names_the_entry(base, tmp_path, size, data)
     seq = data.draw(st.integers(0, size - 1))
     column, value = data.draw(st.sampled_from([
         ("kind", "claim"), ("kind", "source"), ("recorded_at", "2000-01-01T00:00:00Z"),
-        ("signer", "00" * 32), ("leaf_hash", bytes(32)),
+        ("signer", "00" * 32), ("leaf_hash", bytes(32)), ("content", bytes(32)),
     ]))
-    if row(path, seq)[["seq", "leaf_hash", "kind", "recorded_at", "signer"].index(column)] == value:
+    if row(path, seq)[["seq", "leaf_hash", "kind", "recorded_at", "signer", "data", "content"].index(column)] == value:
         value = "assessment" if column == "kind" else value
     behind_the_back(path, (f"UPDATE log SET {column}=? WHERE seq=?", (value, seq)))
     with pytest.raises(VerificationError) as info:
@@ -137,8 +137,8 @@ def test_verify_inserted_duplicate_names_the_new_seq(base, tmp_path, size, data)
     seq = data.draw(st.integers(0, size - 1))
     original = row(path, seq)
     # A copy of an entry appended at the end (leaf_hash is unique, so it must differ).
-    behind_the_back(path, ("INSERT INTO log VALUES (?,?,?,?,?,?)",
-                           (size, bytes(31) + b"\x01", original[2], original[3], original[4], original[5])))
+    behind_the_back(path, ("INSERT INTO log (seq, leaf_hash, kind, recorded_at, signer, data, content) VALUES (?,?,?,?,?,?,?)",
+                           (size, bytes(31) + b"\x01", original[2], original[3], original[4], original[5], original[6])))
     with pytest.raises(VerificationError) as info:
         verify_path(path)
     assert info.value.seq == size
@@ -153,8 +153,8 @@ def test_verify_swapped_rows_names_the_first(base, tmp_path, size, data):
     behind_the_back(
         path,
         ("DELETE FROM log WHERE seq IN (?, ?)", (i, j)),
-        ("INSERT INTO log VALUES (?,?,?,?,?,?)", (i, *b[1:])),
-        ("INSERT INTO log VALUES (?,?,?,?,?,?)", (j, *a[1:])),
+        ("INSERT INTO log (seq, leaf_hash, kind, recorded_at, signer, data, content) VALUES (?,?,?,?,?,?,?)", (i, *b[1:])),
+        ("INSERT INTO log (seq, leaf_hash, kind, recorded_at, signer, data, content) VALUES (?,?,?,?,?,?,?)", (j, *a[1:])),
     )
     with pytest.raises(VerificationError) as info:
         verify_path(path)
