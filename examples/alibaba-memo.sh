@@ -21,6 +21,11 @@ claimledger init --origin claimledger.example/alibaba-memo --key desk
 memo=$(rec source add "White House memo on Alibaba and the PLA" --type leaked-document \
   --publisher "The White House" --date 2025-11-01 \
   --grade F --grade-reason "leaked anonymously; nobody outside government has seen the original")
+# Who leaked the memo is known to one editor and nobody else: the ledger logs only a
+# salted commitment to the name and contact, and keeps the values beside the log.
+leaker_name="Pat Example, a government official"
+leaker=$(rec source add "$leaker_name" --type person --contact "met in person; no electronic contact" \
+  --confidential name,contact --note "the anonymous source who leaked the memo")
 ft=$(rec source add "Financial Times report on the White House memo" --type news-report \
   --publisher "Financial Times" \
   --grade B --grade-reason "established news organisation that reviewed the memo itself")
@@ -51,6 +56,14 @@ for claim in "$c1" "$c2" "$c3"; do
 done
 
 claimledger log
+claimledger status "$c1"
 claimledger verify
 claimledger export --format jsonl -o "$dir/alibaba-memo.jsonl"
-echo "ledger: $CLAIMLEDGER_DB; export: $dir/alibaba-memo.jsonl" >&2
+claimledger export --bundle "$dir/c1.bundle.json" --claim "$c1"
+claimledger verify-bundle "$dir/c1.bundle.json" --key "$(claimledger key verifier)"
+if grep -q "$leaker_name" "$dir/alibaba-memo.jsonl" "$dir/c1.bundle.json"; then
+  echo "the leaker's name leaked into an export" >&2
+  exit 1
+fi
+echo "the export and the bundle carry no trace of the leaker's name (source $leaker)" >&2
+echo "ledger: $CLAIMLEDGER_DB; export: $dir/alibaba-memo.jsonl; bundle: $dir/c1.bundle.json" >&2

@@ -24,13 +24,15 @@ def demo(tmp_path_factory) -> Path:
     result = subprocess.run(["bash", str(ROOT / "examples" / "alibaba-memo.sh"), str(out)],
                             env=env, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    assert "ok: 18 entries verify" in result.stdout
+    assert "ok: 19 entries verify" in result.stdout
+    assert "status: unverified  credibility: 6 (truth cannot be judged)" in result.stdout
+    assert "carry no trace of the leaker's name" in result.stderr
     return out
 
 
 def test_scenario_records_sources_with_kinds_and_grades(demo):
     led = Ledger.open(str(demo / "ledger.db"))
-    sources = {e.body["publisher"]: e.body for e in led.iter_entries(kind="source")}
+    sources = {e.body["publisher"]: e.body for e in led.iter_entries(kind="source") if "publisher" in e.body}
     assert sources["The White House"]["type"] == "leaked-document"
     assert sources["The White House"]["reliability"]["grade"] == "F"
     assert sources["Financial Times"]["reliability"]["grade"] == "B"
@@ -76,7 +78,19 @@ def test_scenario_claims_and_their_checks(demo):
 def test_scenario_verifies_and_export_is_the_log(demo):
     led = Ledger.open(str(demo / "ledger.db"))
     report = verify_ledger(led)
-    assert report.size == 18
+    assert report.size == 19
     exported = (demo / "alibaba-memo.jsonl").read_bytes()
     assert exported == b"".join(e.data + b"\n" for e in led.iter_entries())
+    led.close()
+
+
+def test_scenario_leaker_is_confidential_everywhere_outside_the_secrets(demo):
+    name = b"Pat Example, a government official"
+    led = Ledger.open(str(demo / "ledger.db"))
+    (leaker,) = [e for e in led.iter_entries(kind="source") if e.body["type"] == "person"]
+    assert set(leaker.body["name"]) == {"commitment"} and set(leaker.body["contact"]) == {"commitment"}
+    assert led.secrets(leaker.seq)["name"].value == name.decode()
+    assert name not in b"".join(e.data for e in led.iter_entries())
+    for exported in ("alibaba-memo.jsonl", "c1.bundle.json"):
+        assert name not in (demo / exported).read_bytes()
     led.close()
