@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from sqlalchemy import insert, select
 
-from . import backend
-from .errors import LedgerExists, VerificationError
-from .store import Ledger
+from .errors import VerificationError
+from .store import Ledger, new_storage
 from .tables import META, Meta
 from .verify import Report, verify_ledger
 
@@ -26,18 +25,8 @@ def copy_ledger(source: Ledger, target: str) -> tuple[Ledger, Report]:
     Raises VerificationError if the copy does not verify to the source's root.
     """
     original = verify_ledger(source)
-    url = backend.normalise_url(target)
-    path = backend.sqlite_path(url)
-    if path is not None and path.exists():
-        raise LedgerExists(f"a ledger already exists at {path}")
-    engine = backend.create(url, must_exist=False)
     tables = Meta.metadata.tables
-    with backend.translate_errors(), engine.begin() as dst:
-        if dst.dialect.has_table(dst, "log"):
-            raise LedgerExists(f"a ledger already exists at {url}")
-        Meta.metadata.create_all(dst)
-        for statement in backend.append_only_ddl(dst.dialect.name):
-            dst.exec_driver_sql(statement)
+    with new_storage(target) as (_engine, _url, dst):
         with source.engine.connect() as src:
             meta_rows = [dict(row._mapping) for row in src.execute(select(META))]
             dst.execute(insert(META), meta_rows)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,6 +66,26 @@ def read_nodes(conn: Connection, coords: Iterable[tuple[int, int]]) -> dict[tupl
     return nodes
 
 
+@contextmanager
+def new_storage(target: str) -> Iterator[tuple[Engine, str, Connection]]:
+    """Empty ledger tables and their append-only triggers at ``target``, in a transaction.
+
+    Refuses a target that already holds a ledger: nothing is ever created over one.
+    """
+    url = backend.normalise_url(target)
+    path = backend.sqlite_path(url)
+    if path is not None and path.exists():
+        raise LedgerExists(f"a ledger already exists at {path}")
+    engine = backend.create(url, must_exist=False)
+    with backend.translate_errors(), engine.begin() as conn:
+        if conn.dialect.has_table(conn, "log"):
+            raise LedgerExists(f"a ledger already exists at {url}")
+        Meta.metadata.create_all(conn)
+        for statement in backend.append_only_ddl(conn.dialect.name):
+            conn.exec_driver_sql(statement)
+        yield engine, url, conn
+
+
 class Ledger:
     """A ledger in a SQL database, reached through SQLAlchemy."""
 
@@ -80,18 +101,8 @@ class Ledger:
         """Create an empty ledger at ``target`` whose first entry registers ``signer``."""
         if not ORIGIN_RE.match(origin):
             raise InputError(f"invalid origin {origin!r}: use 1-255 printable ASCII characters, no spaces or '+'")
-        url = backend.normalise_url(target)
-        path = backend.sqlite_path(url)
-        if path is not None and path.exists():
-            raise LedgerExists(f"a ledger already exists at {path}")
-        engine = backend.create(url, must_exist=False)
-        with backend.translate_errors(), engine.begin() as conn:
-            if conn.dialect.has_table(conn, "log"):
-                raise LedgerExists(f"a ledger already exists at {url}")
-            Meta.metadata.create_all(conn)
-            for statement in backend.append_only_ddl(conn.dialect.name):
-                conn.exec_driver_sql(statement)
-            meta = {"origin": origin, "schema_version": SCHEMA_VERSION, "default_signer": signer.name}
+        meta = {"origin": origin, "schema_version": SCHEMA_VERSION, "default_signer": signer.name}
+        with new_storage(target) as (engine, url, conn):
             conn.execute(insert(META), [{"key": k, "value": v} for k, v in meta.items()])
         ledger = cls(engine, url, meta)
         ledger.append("key", {"action": "add", "name": signer.name, "public_key": signer.public_key.hex()}, signer=signer)
