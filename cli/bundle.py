@@ -10,7 +10,7 @@ import click
 from .common import echo_json, json_option
 
 
-def write_bundle_file(ctx: click.Context, path: str, claim_ref: str | None) -> None:
+def write_bundle_file(ctx: click.Context, path: str, claim_ref: str | None, reveals: tuple[str, ...] = ()) -> None:
     """Write the bundle of CLAIM_REF (default: every entry) to ``path`` ("-": stdout).
 
     The file is written only once the bundle is built, so a refused export leaves no
@@ -18,9 +18,17 @@ def write_bundle_file(ctx: click.Context, path: str, claim_ref: str | None) -> N
     """
     from ledger.bundle import build_bundle, bundle_bytes
 
+    from ledger.errors import InputError
+
     ledger = ctx.obj.ledger
     claim_seq = ledger.resolve(claim_ref).seq if claim_ref is not None else None
-    bundle = build_bundle(ledger, claim_seq=claim_seq)
+    chosen = []
+    for reveal in reveals:
+        ref, sep, field_path = reveal.partition(":")
+        if not sep or not field_path:
+            raise InputError(f"invalid --reveal {reveal!r}: give REF:FIELD, e.g. 4:name")
+        chosen.append((ledger.resolve(ref).seq, field_path))
+    bundle = build_bundle(ledger, claim_seq=claim_seq, reveals=chosen)
     data = bundle_bytes(bundle)
     if path == "-":
         sys.stdout.buffer.write(data)
@@ -63,6 +71,8 @@ def verify_bundle(file: Any, keys: tuple[str, ...], witnesses: tuple[str, ...], 
             "entries": report.entries, "complete": report.complete,
             "trusted_keys_given": report.trusted_keys_given,
             "cosignatures": report.cosignatures, "witnesses": report.witnesses,
+            **({"revealed": [{"seq": seq, "field": name, "value": value} for seq, name, value in report.revealed]}
+               if report.revealed else {}),
         })
         return
     scope = "all" if report.complete else f"{report.entries} of"
@@ -70,6 +80,8 @@ def verify_bundle(file: Any, keys: tuple[str, ...], witnesses: tuple[str, ...], 
     cosigned = f"; {len(report.witnesses)} witness cosignature(s) verify" if report.witnesses else ""
     click.echo(f"ok: {scope} {report.size} entries verify; origin {report.origin}; root {report.root.hex()}; "
                f"checkpoint signed by {trust}{cosigned}")
+    for seq, name, value in report.revealed:
+        click.echo(f"revealed: entry {seq} {name} = {value!r} (opens its commitment)")
 
 
 def register(cli: click.Group) -> None:

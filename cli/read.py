@@ -166,8 +166,10 @@ def verify(ctx: click.Context, workers: int | None, checkpoint_file: Any, keys: 
 @click.option("-o", "--output", type=click.File("wb"), default="-", help="Write here instead of stdout.")
 @click.option("--bundle", "bundle_path", metavar="FILE", help="Write an offline audit bundle to FILE instead (check it with verify-bundle).")
 @click.option("--claim", "claim_ref", metavar="REF", help="Only this claim and what it rests on (--bundle, prov, claimreview).")
+@click.option("--reveal", "reveals", multiple=True, metavar="REF:FIELD", help="With --bundle: hand over this confidential field's value and salt (repeatable).")
 @click.pass_context
-def export(ctx: click.Context, fmt: str, output: Any, bundle_path: str | None, claim_ref: str | None) -> None:
+def export(ctx: click.Context, fmt: str, output: Any, bundle_path: str | None, claim_ref: str | None,
+           reveals: tuple[str, ...]) -> None:
     """Stream the log out: JSON Lines of the exact signed entries, or CSV; or write a bundle.
 
     \b
@@ -179,10 +181,12 @@ def export(ctx: click.Context, fmt: str, output: Any, bundle_path: str | None, c
     """
     if claim_ref is not None and bundle_path is None and fmt not in ("prov", "claimreview"):
         raise click.UsageError("--claim goes with --bundle, --format prov or --format claimreview")
+    if reveals and bundle_path is None:
+        raise click.UsageError("--reveal goes with --bundle")
     if bundle_path is not None:
         from .bundle import write_bundle_file
 
-        return write_bundle_file(ctx, bundle_path, claim_ref)
+        return write_bundle_file(ctx, bundle_path, claim_ref, reveals)
     if fmt in ("prov", "claimreview"):
         import json
 

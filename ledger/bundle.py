@@ -35,11 +35,13 @@ from .proofs import prove_inclusion
 from .rules import CLAIM_SOURCE_RELATIONS, SOURCE_RELATIONS, KeyRing, _allowed, check_refs, iter_refs
 from .schema import KINDS
 from .store import Ledger
+from .secrets import REVEAL_FORMAT, check_reveal
 from .verify import check_entry
 
 FORMAT = "claimledger-bundle/v1"
 FIELDS = ("format", "origin", "checkpoint", "verifier_keys", "entries")
 ENTRY_FIELDS = ("seq", "entry", "proof")
+REVEAL_FIELDS = ("seq", "field", "value", "salt")
 EVENT_KINDS = frozenset({"assessment", "correction", "erasure"})
 _MAX_STAND_INS = 64  # kind assignments tried for references that leave a partial bundle
 
@@ -152,8 +154,13 @@ def _is_about(event: Entry, ref: str) -> bool:
 # --- building and serialising -----------------------------------------------------
 
 
-def build_bundle(ledger: Ledger, *, claim_seq: int | None = None) -> dict[str, Any]:
+def build_bundle(
+    ledger: Ledger, *, claim_seq: int | None = None, reveals: Sequence[tuple[int, str]] = ()
+) -> dict[str, Any]:
     """The bundle of ``claim_seq`` (default: every entry) against the latest checkpoint.
+
+    ``reveals`` names confidential fields, as (seq, field), whose value and salt the
+    bundle hands over; nothing else confidential ever enters a bundle.
 
     The checkpoint must cover the whole ledger, so that the bundle speaks for the
     ledger as it stands and not for an older prefix of it.
@@ -185,13 +192,25 @@ def build_bundle(ledger: Ledger, *, claim_seq: int | None = None) -> dict[str, A
             "entry": entry.data.decode("utf-8"),
             "proof": [base64.b64encode(h).decode("ascii") for h in proof],
         })
-    return {
+    bundle: dict[str, Any] = {
         "format": FORMAT,
         "origin": ledger.origin,
         "checkpoint": checkpoint.note,
         "verifier_keys": [verifier_key(ledger.origin, public_key) for public_key in registered.values()],
         "entries": bundled,
     }
+    if reveals:
+        bundle["reveals"] = [_reveal(ledger, seq, path, {e.seq for e in entries}) for seq, path in reveals]
+    return bundle
+
+
+def _reveal(ledger: Ledger, seq: int, path: str, bundled: set[int]) -> dict[str, Any]:
+    if seq not in bundled:
+        raise InputError(f"reveal {seq}:{path}: entry {seq} is not in this bundle")
+    secret = ledger.secrets(seq).get(path)
+    if secret is None:
+        raise InputError(f"reveal {seq}:{path}: no confidential field {path!r} is held for entry {seq}")
+    return {"seq": seq, "field": path, "value": secret.value, "salt": base64.b64encode(secret.salt).decode("ascii")}
 
 
 def _stored_proof(ledger: Ledger, seq: int, size: int, root: bytes) -> list[bytes]:
@@ -254,7 +273,15 @@ def check_shape(bundle: Any) -> None:
         raise InputError("bundle: not a JSON object")
     if bundle.get("format") != FORMAT:
         raise InputError(f"bundle: format is {bundle.get('format')!r}, expected {FORMAT!r}")
-    _check_fields("bundle", bundle, FIELDS)
+    _check_fields("bundle", {k: v for k, v in bundle.items() if k != "reveals"}, FIELDS)
+    _check_type("bundle: reveals", bundle.get("reveals", []), list)
+    for i, item in enumerate(bundle.get("reveals", [])):
+        where = f"bundle: reveals[{i}]"
+        _check_type(where, item, dict)
+        _check_fields(where, item, REVEAL_FIELDS)
+        _check_type(f"{where}.seq", item["seq"], int)
+        for name in ("field", "value", "salt"):
+            _check_type(f"{where}.{name}", item[name], str)
     for name in ("origin", "checkpoint"):
         _check_type(f"bundle: {name}", bundle[name], str)
     _check_type("bundle: verifier_keys", bundle["verifier_keys"], list)
@@ -315,6 +342,7 @@ class BundleReport:
     trusted_keys_given: bool
     cosignatures: list[str] = field(default_factory=list)
     witnesses: list[str] = field(default_factory=list)
+    revealed: list[tuple[int, str, str]] = field(default_factory=list)  # (seq, field, value)
 
 
 def verify_bundle(
@@ -390,10 +418,25 @@ def verify_bundle(
         )
     _check_checkpoint_signer(opened.verified, trusted or own, ring)
     cosigned = _check_witnesses(bundle["checkpoint"], witness_keys, min_witnesses)
+    revealed = _check_reveals(bundle.get("reveals", []), dict(zip((i["seq"] for i in items), data)))
     return BundleReport(
         origin=origin, size=size, root=root, entries=len(items), complete=complete,
         trusted_keys_given=bool(trusted), cosignatures=[sig.name for sig in opened.unverified], witnesses=cosigned,
+        revealed=revealed,
     )
+
+
+def _check_reveals(reveals: list[dict[str, Any]], data: dict[int, bytes | None]) -> list[tuple[int, str, str]]:
+    """Each reveal must open the commitment in its (bundled, verified) entry."""
+    opened = []
+    for item in reveals:
+        raw = data.get(item["seq"])
+        if raw is None:
+            raise VerificationError(f"reveal of {item['field']!r}: entry {item['seq']} is not in the bundle")
+        check_reveal({"format": REVEAL_FORMAT, "entry": raw.decode("utf-8"), "leaf_hash": leaf_hash(raw).hex(),
+                      "field": item["field"], "value": item["value"], "salt": item["salt"]})
+        opened.append((item["seq"], item["field"], item["value"]))
+    return opened
 
 
 def _own_verifiers(origin: str, vkeys: list[str]) -> list[Verifier]:

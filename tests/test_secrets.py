@@ -128,3 +128,24 @@ def test_reveal_document_is_checkable_offline(leaker):
     secret = ledger.secrets(entry.seq)["contact"]
     doc = reveal_document(origin=ledger.origin, seq=entry.seq, leaf_hash=entry.leaf_hash, data=entry.data, secret=secret)
     assert check_reveal(json.loads(json.dumps(doc)))["seq"] == entry.seq
+
+
+def test_bundle_with_a_chosen_reveal(leaker, cli_invoke, tmp_path):
+    from ledger.bundle import read_bundle, verify_bundle
+
+    ledger, entry = leaker
+    path = tmp_path / "b.json"
+    result = cli_invoke("export", "--bundle", str(path), "--reveal", f"{entry.seq}:name")
+    assert result.exit_code == 0, result.output
+    raw = path.read_bytes()
+    assert SECRET_NAME.encode() in raw and SECRET_CONTACT.encode() not in raw  # only what was chosen
+    out = cli_invoke("verify-bundle", str(path)).output
+    assert f"revealed: entry {entry.seq} name = {SECRET_NAME!r} (opens its commitment)" in out
+    bundle = read_bundle(raw)
+    bundle["reveals"][0]["value"] = "Someone Else"
+    with pytest.raises(VerificationError, match="do not open the commitment of 'name'"):
+        verify_bundle(bundle)
+    result = cli_invoke("export", "--bundle", str(path), "--reveal", f"{entry.seq}:note")
+    assert result.exit_code == 2 and "no confidential field 'note' is held" in result.stderr
+    result = cli_invoke("export", "--reveal", f"{entry.seq}:name")
+    assert result.exit_code == 2 and "--reveal goes with --bundle" in result.stderr
