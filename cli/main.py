@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from . import audit, bundle, credibility, keys, read, record, secrets
+from . import audit, bundle, credibility, keys, read, record, report, secrets
 
 
 class State:
@@ -110,6 +110,7 @@ audit.register(cli)
 credibility.register(cli)
 secrets.register(cli)
 bundle.register(cli)
+report.register(cli)
 
 
 def main() -> None:
