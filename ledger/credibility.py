@@ -170,7 +170,7 @@ def claim_status(facts: Facts, claim_seq: int, as_of: int | None = None) -> Stat
     claim = facts.entries.get(claim_seq)
     if claim is None or claim.kind != "claim":
         raise InputError(f"entry {claim_seq} is not a claim")
-    as_of = max(facts.entries) if as_of is None else as_of
+    as_of = facts.last_seq if as_of is None else as_of
     if claim_seq > as_of:
         raise InputError(f"claim {claim_seq} was not yet recorded at entry {as_of}")
     view = View(facts, as_of)

@@ -38,10 +38,13 @@ class Facts:
     targets: dict[int, list[int]] = field(default_factory=dict)
     referrers: dict[int, list[int]] = field(default_factory=dict)
 
+    last_seq: int = -1
+
     def add(self, entry: Entry, targets: list[int]) -> None:
         if entry.seq in self.entries:
             return
         self.entries[entry.seq] = entry
+        self.last_seq = max(self.last_seq, entry.seq)
         self.by_hash[entry.leaf_hash.hex()] = entry.seq
         self.targets[entry.seq] = targets
         for target in targets:

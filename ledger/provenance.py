@@ -23,7 +23,7 @@ def trace(ledger: Ledger, seq: int) -> dict[str, Any]:
         from .errors import InputError
 
         raise InputError(f"entry {seq} is a {entry.kind}: trace takes a claim or a source")
-    view = View(facts, max(facts.entries))
+    view = View(facts, facts.last_seq)
 
     def node(s: int, relation: str | None, path: frozenset[int]) -> dict[str, Any]:
         e = facts.entries[s]
