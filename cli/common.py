@@ -68,6 +68,19 @@ def resolve_hash(ctx: click.Context, ref: str) -> str:
     return ctx.obj.ledger.resolve(ref).leaf_hash.hex()
 
 
+def refuse_ledger_path(ctx: click.Context, path: str) -> None:
+    """Refuse to write an output over the ledger's own database file."""
+    import os
+
+    from ledger.backend import normalise_url, sqlite_path
+
+    if path in ("-", ""):
+        return
+    ledger_file = sqlite_path(normalise_url(ctx.obj.db))
+    if ledger_file is not None and os.path.realpath(path) == os.path.realpath(ledger_file):
+        raise click.UsageError(f"refusing to write over the ledger itself ({path})")
+
+
 def progress_enabled() -> bool:
     return sys.stderr.isatty()
 

@@ -6,13 +6,19 @@ Exit codes: 0 ok; 1 the ledger (or input) does not verify; 2 bad input or usage;
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import Any
 
 import click
 
 from . import audit, bundle, credibility, keys, read, record, report, secrets
+
+
+def one_line(message: str) -> str:
+    """A message on one line, whatever it quotes: newlines and runs of space folded,
+    undecodable characters escaped, so stderr always gets exactly one line."""
+    text = " ".join(message.split())
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 class State:
@@ -44,8 +50,11 @@ class Group(click.Group):
         except click.exceptions.NoArgsIsHelpError as exc:
             exc.show()
             code = exc.exit_code
+        except click.FileError as exc:  # an output or input path that cannot be used: bad input
+            click.echo(f"error: {one_line(exc.format_message())}", err=True)
+            code = 2
         except click.ClickException as exc:
-            click.echo(f"error: {exc.format_message()}", err=True)
+            click.echo(f"error: {one_line(exc.format_message())}", err=True)
             code = exc.exit_code
         except click.Abort:
             click.echo("error: aborted", err=True)
@@ -66,17 +75,23 @@ class Group(click.Group):
             from ledger.errors import LedgerError
 
             if isinstance(exc, LedgerError):
-                click.echo(f"error: {exc}", err=True)
+                click.echo(f"error: {one_line(str(exc))}", err=True)
                 ctx.exit(exc.exit_code)
+            if isinstance(exc, UnicodeError):  # undecodable bytes in an argument or a file
+                click.echo(f"error: not valid text: {one_line(str(exc))}", err=True)
+                ctx.exit(2)
             from sqlalchemy.exc import SQLAlchemyError
 
             if isinstance(exc, SQLAlchemyError):
                 detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-                click.echo(f"error: database error: {detail}", err=True)
+                click.echo(f"error: database error: {one_line(detail)}", err=True)
                 ctx.exit(3)
             if isinstance(exc, OSError):
-                click.echo(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": "), err=True)
-                ctx.exit(2 if isinstance(exc, (FileNotFoundError, IsADirectoryError, PermissionError)) else 3)
+                import errno
+
+                click.echo(one_line(f"error: {exc.strerror or exc}: {exc.filename or ''}".rstrip(": ")), err=True)
+                path_errors = (errno.ENOENT, errno.EISDIR, errno.EACCES, errno.ENAMETOOLONG, errno.ENOTDIR, errno.EEXIST)
+                ctx.exit(2 if exc.errno in path_errors else 3)
             raise
 
 

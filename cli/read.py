@@ -133,16 +133,17 @@ def verify(ctx: click.Context, workers: int | None, checkpoint_file: Any, keys: 
         raise click.UsageError("--min-witnesses goes with --witness")
 
     ledger = ctx.obj.ledger
-    progress = None
+    progress: Any = None
     if progress_enabled():
         bar = click.progressbar(length=ledger.size(), label="verifying", file=sys.stderr)
         done = 0
 
-        def progress(n: int, _total: int) -> None:
+        def show(n: int, _total: int) -> None:
             nonlocal done
             bar.update(n - done)
             done = n
 
+        progress = show
     report = verify_ledger(ledger, workers=workers, progress=progress)
     if checkpoint_file is not None:
         check_checkpoint(ledger, checkpoint_file.read(), size=report.size, verifiers=verifiers_for(ledger, keys))
@@ -163,7 +164,7 @@ def verify(ctx: click.Context, workers: int | None, checkpoint_file: Any, keys: 
 @click.command()
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "prov", "claimreview"]), default="jsonl", show_default=True,
               help="prov: W3C PROV-JSON (of --claim's trail, or all); claimreview: schema.org JSON-LD of --claim.")
-@click.option("-o", "--output", type=click.File("wb"), default="-", help="Write here instead of stdout.")
+@click.option("-o", "--output", type=click.File("wb", lazy=True), default="-", help="Write here instead of stdout.")
 @click.option("--bundle", "bundle_path", metavar="FILE", help="Write an offline audit bundle to FILE instead (check it with verify-bundle).")
 @click.option("--claim", "claim_ref", metavar="REF", help="Only this claim and what it rests on (--bundle, prov, claimreview).")
 @click.option("--reveal", "reveals", multiple=True, metavar="REF:FIELD", help="With --bundle: hand over this confidential field's value and salt (repeatable).")
@@ -183,6 +184,9 @@ def export(ctx: click.Context, fmt: str, output: Any, bundle_path: str | None, c
         raise click.UsageError("--claim goes with --bundle, --format prov or --format claimreview")
     if reveals and bundle_path is None:
         raise click.UsageError("--reveal goes with --bundle")
+    from .common import refuse_ledger_path
+
+    refuse_ledger_path(ctx, bundle_path if bundle_path is not None else output.name)
     if bundle_path is not None:
         from .bundle import write_bundle_file
 

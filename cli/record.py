@@ -41,6 +41,10 @@ def init(ctx: click.Context, origin: str | None, key_name: str) -> None:
     from ledger.store import Ledger
 
     check_name(key_name)
+    if Ledger.exists(ctx.obj.db):  # before any key file is made for it
+        from ledger.errors import LedgerExists
+
+        raise LedgerExists(f"a ledger already exists at {ctx.obj.db}")
     origin = origin or f"claimledger/{secrets.token_hex(8)}"
     store = KeyStore()
     if store.exists(key_name):

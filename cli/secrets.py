@@ -13,7 +13,7 @@ from .common import echo_json, json_option, load_signer, recorded, signer_option
 @click.command()
 @click.argument("ref", metavar="REF")
 @click.argument("field")
-@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="Write the reveal here.")
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8", lazy=True), default="-", help="Write the reveal here.")
 @click.pass_context
 def reveal(ctx: click.Context, ref: str, field: str, output: Any) -> None:
     """Print a reveal of a confidential field: its value and salt, checkable by anyone.
@@ -25,6 +25,9 @@ def reveal(ctx: click.Context, ref: str, field: str, output: Any) -> None:
     from ledger.errors import InputError
     from ledger.secrets import committed_paths, reveal_document
 
+    from .common import refuse_ledger_path
+
+    refuse_ledger_path(ctx, output.name)
     ledger = ctx.obj.ledger
     entry = ledger.resolve(ref)
     if field not in committed_paths(entry.body):

@@ -68,6 +68,8 @@ def loads_strict(data: bytes | str) -> Any:
         raise InputError(f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
     except RecursionError as exc:
         raise InputError("malformed JSON: nested too deeply") from exc
+    except ValueError as exc:  # e.g. an integer literal past Python's digit limit
+        raise InputError(f"malformed JSON: {str(exc).splitlines()[0]}") from exc
 
 
 def loads_stored(data: bytes) -> Any:

@@ -231,10 +231,15 @@ def from_claimreview(doc: Any, *, label_prefix: str = "cr") -> list[Item]:
     """
     if not LABEL_RE.match(f"{label_prefix}1-assessment"):
         raise InputError(f"invalid label prefix {label_prefix!r}")
-    reviews = _find_reviews(doc)
-    reader = _Reader(label_prefix)
-    for n, (where, node, ids) in enumerate(reviews, start=1):
-        reader.review(n, where, node, ids)
+    try:
+        reviews = _find_reviews(doc)
+        reader = _Reader(label_prefix)
+        for n, (where, node, ids) in enumerate(reviews, start=1):
+            reader.review(n, where, node, ids)
+    except RecursionError:
+        raise InputError("claimreview: nested too deeply") from None
+    except (TypeError, AttributeError) as exc:  # a node of a shape the markup never has
+        raise InputError(f"claimreview: malformed document ({exc})") from None
     return reader.items
 
 

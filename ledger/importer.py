@@ -31,7 +31,7 @@ class Item:
 
 REF_FIELDS = ("target", "source", "from", "to", "part_of", "replacement")
 REF_LIST_FIELDS = ("asserted_by", "reported_by")
-LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}$")
+LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\Z")
 MAX_LINE_BYTES = 1 << 20
 
 Resolver = Callable[[str], tuple[int, str]]
@@ -89,7 +89,9 @@ def plan_import(lines: Iterable[bytes], ledger_resolver: Resolver, *, size: int)
         def resolve(ref: str) -> str:
             if ref.startswith("#"):
                 try:
-                    seq, digest = (size, "") if ref[1:].isdigit() and int(ref[1:]) >= size else ledger_resolver(ref[1:])
+                    tail = ref[1:]
+                    seq, digest = (size, "") if tail.isascii() and tail.isdigit() and int(tail) >= size \
+                        else ledger_resolver(tail)
                 except InputError as exc:
                     raise UnknownRef(f"line {number}: {exc}") from None
                 if seq >= size:

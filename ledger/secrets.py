@@ -26,7 +26,7 @@ from .errors import InputError, VerificationError
 
 DOMAIN = b"claimledger/commitment/v1\n"
 SALT_SIZE = 32
-PATH_RE = re.compile(r"^[a-z_]+(\.[a-z_]+)?$")
+PATH_RE = re.compile(r"^[a-z_]+(\.[a-z_]+)?\Z")
 REVEAL_FORMAT = "claimledger-reveal/v1"
 
 
@@ -116,9 +116,13 @@ def check_reveal(doc: Any) -> dict[str, Any]:
         path, value, salt = doc["field"], doc["value"], base64.b64decode(doc["salt"], validate=True)
     except (KeyError, AttributeError, TypeError, ValueError) as exc:
         raise InputError(f"malformed reveal: {exc}") from None
+    if not isinstance(path, str) or not isinstance(value, str):
+        raise InputError("malformed reveal: field and value must be strings")
     if leaf_hash(data).hex() != doc.get("leaf_hash"):
         raise VerificationError("reveal: the entry's bytes do not hash to the stated leaf hash")
     entry = loads_strict(data)
+    if not isinstance(entry, dict) or not isinstance(entry.get("body"), dict):
+        raise VerificationError("reveal: the entry is not an entry object with a body")
     if canonical_bytes(entry) != data:
         raise VerificationError("reveal: the entry is not in canonical form")
     committed = committed_paths(entry.get("body", {}))

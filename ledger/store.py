@@ -21,13 +21,13 @@ from .canonical import canonical_bytes, loads_stored
 from .entry import ZERO_HASH, Entry, content_hash, make_entry, utc_now
 from .errors import AmbiguousRef, InputError, InvalidEntry, LedgerExists, LedgerNotFound, UnknownRef
 from .importer import Item, resolve_refs
-from .keys import Signer
+from .keys import Signer, check_name
 from .merkle import CompactRange, range_nodes, root_from_nodes
 from .rules import KeyRing, check_refs, check_times
 from .schema import entry_error
 from .checkpoints import DEFAULT_EVERY, StoredCheckpoint, latest, parse_every, sign_checkpoint
 from .secrets import Secret, commit, committed_paths
-from .tables import CHECKPOINTS, LOG, META, REFS, SECRETS, TREE, Meta
+from .tables import CHECKPOINTS, LOG, META, REFS, SECRETS, Meta
 
 ORIGIN_RE = re.compile(r"^[\x21-\x2a\x2c-\x7e]{1,255}\Z")  # no space or "+": a signed-note key name
 SCHEMA_VERSION = "1"
@@ -116,12 +116,27 @@ class Ledger:
         """Create an empty ledger at ``target`` whose first entry registers ``signer``."""
         if not ORIGIN_RE.match(origin):
             raise InputError(f"invalid origin {origin!r}: use 1-255 printable ASCII characters, no spaces or '+'")
+        check_name(signer.name)  # entry 0 registers it: refuse before any table exists
         meta = {"origin": origin, "schema_version": SCHEMA_VERSION, "default_signer": signer.name}
         with new_storage(target) as (engine, url, conn):
             conn.execute(insert(META), [{"key": k, "value": v} for k, v in meta.items()])
         ledger = cls(engine, url, meta)
         ledger.append("key", {"action": "add", "name": signer.name, "public_key": signer.public_key.hex()}, signer=signer)
         return ledger
+
+    @staticmethod
+    def exists(target: str) -> bool:
+        """Whether ``target`` already holds a ledger (or, for SQLite, any file)."""
+        url = backend.normalise_url(target)
+        path = backend.sqlite_path(url)
+        if path is not None:
+            return path.exists()
+        engine = backend.create(url, must_exist=False)
+        try:
+            with backend.translate_errors(), engine.connect() as conn:
+                return bool(conn.dialect.has_table(conn, "log"))
+        finally:
+            engine.dispose()
 
     @classmethod
     def open(cls, target: str, *, read_only: bool = False) -> Ledger:
@@ -417,15 +432,19 @@ class Ledger:
     def entry(self, seq: int) -> Entry:
         """The entry at ``seq``; UnknownRef if there is none."""
         with backend.translate_errors(), self.engine.connect() as conn:
-            row = conn.execute(select(LOG.c.seq, LOG.c.leaf_hash, LOG.c.data).where(LOG.c.seq == seq)).first()
+            size = self._head(conn).size
+            # compare first: a seq past the storage's integers must not reach the database
+            row = None if not 0 <= seq < size else conn.execute(
+                select(LOG.c.seq, LOG.c.leaf_hash, LOG.c.data).where(LOG.c.seq == seq)
+            ).first()
         if row is None:
-            raise UnknownRef(f"no entry {seq}: the ledger has {self.size()} entries")
+            raise UnknownRef(f"no entry {seq}: the ledger has {size} entries")
         return _entry(row)
 
     def resolve(self, ref: str) -> Entry:
         """Find an entry by seq number or by a leaf-hash prefix of at least 4 hex digits."""
         ref = ref.strip()
-        if ref.isdigit():
+        if ref.isascii() and ref.isdigit():
             return self.entry(int(ref))
         prefix = ref.lower()
         if not re.fullmatch(r"[0-9a-f]{4,64}", prefix):
@@ -471,7 +490,7 @@ class Ledger:
         from datetime import date, datetime
 
         when = when.strip()
-        if when.isdigit():
+        if when.isascii() and when.isdigit():
             seq = int(when)
             self.entry(seq)  # UnknownRef if it does not exist
             return seq

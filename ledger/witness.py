@@ -74,6 +74,7 @@ def add_checkpoint(
     older than the last one seen, or one that is not consistent with it.
     """
     seen = load_seen(name, ledger.origin, home)
+    log_key = log_key or None  # an empty --log-key is no key
     if seen is None and log_key is None:
         raise InputError("a witness must be given the log's verifier key the first time (--log-key)")
     if seen is not None and log_key is not None and log_key != seen.log_key:

@@ -6,11 +6,8 @@ failure is one ``error: `` line on stderr with a documented exit code, and leave
 ledger exactly as it was; each example checks that, with the stored content compared
 before and after.
 
-Inputs that hit a bug we know of are kept out of the campaigns by the ``known_bug_*``
-functions (each names its bug) and pinned by the strict xfail tests at the end of the
-file: the campaigns stay a guard for everything else, and the open bugs stay listed.
-When a bug is fixed, its xfail test starts passing (and fails, being strict): remove
-the mark and the matching ``known_bug_*`` clause together.
+The ``test_bug_*`` tests at the end pin the fifteen bugs these campaigns first found
+(each fixed), so that none comes back.
 """
 
 from __future__ import annotations
@@ -34,7 +31,7 @@ from hypothesis import HealthCheck, assume, given, note, settings, strategies as
 
 from ledger.checkpoints import verifier_key
 from ledger.cli.main import cli as CLI
-from ledger.importer import LABEL_RE, MAX_LINE_BYTES
+from ledger.importer import MAX_LINE_BYTES
 from ledger.keys import KeyStore, raw_public_key
 from ledger.merkle import leaf_hash
 from ledger.note import format_verifier_key
@@ -461,46 +458,6 @@ ENUMS = {
     "authenticates", "assesses", "direct", "indirect", "supersede", "withdraw", "retract",
 }
 
-# --- known bugs ---------------------------------------------------------------------------
-# Each entry: what triggers it.  The campaigns skip such inputs; the xfail tests below pin them.
-
-
-def _int_or_none(text: str) -> int | None:
-    try:
-        return int(text)
-    except ValueError:
-        return None
-
-
-def known_bug_ref(token: Any) -> str | None:
-    """Why a REF (or ``#REF``) token would hit a known bug, or None."""
-    if not isinstance(token, str):
-        return None
-    text = token.strip().removeprefix("#").strip()
-    if text.isdigit():
-        number = _int_or_none(text)
-        if number is None:
-            return "BUG-1: an all-digit REF that int() cannot read (e.g. '²') raises ValueError"
-        if number > INT64_MAX:
-            return "BUG-2: a seq beyond 2^63-1 raises OverflowError on SQLite"
-    return None
-
-
-def known_bug_import(data: bytes) -> str | None:
-    """Why an import file would hit a known bug, or None."""
-    if re.search(rb"\d{4301}", data):
-        return "BUG-3: an integer literal of more than 4300 digits raises ValueError"
-    for line in data.split(b"\n"):
-        try:
-            obj = json.loads(line)
-        except (ValueError, RecursionError):
-            continue
-        if isinstance(obj, dict) and isinstance(obj.get("label"), str) and obj["label"].endswith("\n") \
-                and LABEL_RE.match(obj["label"]):
-            return "BUG-4: a label with a trailing newline is accepted"
-    return None
-
-
 # --- campaign 1: import files ---------------------------------------------------------------
 
 RAW_TOKENS = ["1.0", "1e2", "1E+2", "-0.0", "0.5", "NaN", "Infinity", "-Infinity", "1e400", "-1e-7", "01", "+1",
@@ -696,7 +653,6 @@ def test_campaign_import_mutated_lines_are_refused_and_change_nothing(seeded):
     @given(bad_import(s), st.booleans(), st.sampled_from([None, 1000, 100_000]))
     def check(case: tuple[str, bytes], via_stdin: bool, batch: int | None) -> None:
         mutation, data = case
-        assume(known_bug_import(data) is None)
         note(f"{mutation}: {data[:600]!r}")
         result = run_import(s, data, via_stdin, batch)
         refused(result, 2)
@@ -723,7 +679,6 @@ def test_campaign_import_raw_bytes_are_refused_and_change_nothing(seeded):
     @given(st.lists(line_bytes, min_size=1, max_size=4).map(b"\n".join))
     def check(data: bytes) -> None:
         assume(any(line.strip() for line in data.split(b"\n")))  # a file of blank lines imports nothing, fine
-        assume(known_bug_import(data) is None)
         refused(run_import(s, data, False, None), 2)
         assert s.fingerprint() == before
 
@@ -823,31 +778,6 @@ def value_strategy(s: Seeded, path: tuple[str, ...], param: click.Parameter) -> 
     return kind, values.filter(lambda v: v not in NEVER)
 
 
-def known_bug_args(path: tuple[str, ...], command: click.Command, tokens: list[tuple[str, str]]) -> str | None:
-    """Why this command line would hit a known bug, or None."""
-    given_flags = {token for kind, token in tokens if kind == "flag"}
-    if path == ("witness", "add-checkpoint") and ("vkey", "") in tokens:
-        return "BUG-10: witness add-checkpoint --log-key '' the first time raises AttributeError"
-    for param in command.params:
-        if isinstance(param, click.Option) and param.required and isinstance(param.type, click.Choice) \
-                and (not given_flags & set(param.opts) or any(t == "--" for _, t in tokens)):
-            return "BUG-8: a missing required choice option gets click's multi-line 'Choose from:' message"
-    for kind, token in tokens:
-        if kind == "ref" and (why := known_bug_ref(token)):
-            return why
-        if kind == "key" and token.endswith("\n"):
-            return "BUG-6: check_name's $ lets a trailing newline into key names (and key file names)"
-        if kind == "textfile" and token.endswith("garbage.bin"):
-            return "BUG-12: verify --checkpoint FILE that is not UTF-8 raises UnicodeDecodeError"
-        if kind in ("date", "witness") and any("\udc80" <= c <= "\udcff" for c in token):
-            return "BUG-13: an undecodable argv byte (a lone surrogate) in --since or --name raises UnicodeEncodeError"
-        if "\n" in token and (("text", "extra") in tokens or any(t == "--" for _, t in tokens)):
-            return "BUG-7: click echoes unexpected extra arguments raw, so a newline splits the error line"
-        if kind in ("path", "textfile") and "\n" in token:
-            return "BUG-7: a path with a newline is echoed raw, so the error takes two lines"
-    return None
-
-
 @st.composite
 def command_line(draw: st.DrawFn, s: Seeded, path: tuple[str, ...], command: click.Command) -> list[tuple[str, str]]:
     """(kind, token) pairs: the command's arguments then its options, any mix of right and wrong."""
@@ -895,7 +825,6 @@ def test_campaign_every_command_with_hostile_arguments(seeded):
         @campaign(14)
         @given(command_line(s, path, command))
         def check(tokens: list[tuple[str, str]]) -> None:
-            assume(known_bug_args(path, command, tokens) is None)
             argv = [*path, *(t for _, t in tokens)]
             note(repr(argv))
             result = s.invoke(argv)
@@ -914,36 +843,6 @@ def test_campaign_every_command_with_hostile_arguments(seeded):
 
 
 # --- campaign 3: documents read without a ledger ---------------------------------------------
-
-
-def known_bug_reveal(doc: Any) -> str | None:
-    """Why check-reveal would crash on ``doc`` (see BUG-5), or None."""
-    from ledger.canonical import canonical_bytes, loads_strict
-
-    if not isinstance(doc, dict) or not isinstance(doc.get("entry"), str):
-        return None
-    try:
-        data = doc["entry"].encode("utf-8")
-        base64_ok = isinstance(doc.get("salt"), (str, bytes))
-        if not base64_ok or "field" not in doc or "value" not in doc:
-            return None
-        import base64
-
-        base64.b64decode(doc["salt"], validate=True)
-        if leaf_hash(data).hex() != doc.get("leaf_hash"):
-            return None
-        entry = loads_strict(data)
-        if canonical_bytes(entry) != data:
-            return None
-    except Exception:
-        return None
-    if not isinstance(entry, dict) or not isinstance(entry.get("body", {}), dict):
-        return "BUG-5: check-reveal crashes on an entry or body that is not an object"
-    try:
-        hash(doc["field"])
-    except TypeError:
-        return "BUG-5: check-reveal crashes on a field that is a list or an object"
-    return None
 
 
 @st.composite
@@ -983,7 +882,6 @@ def test_campaign_check_reveal_and_verify_bundle_hostile_documents(seeded):
     @campaign(60)
     @given(hostile_reveal(s))
     def reveal(doc: Any) -> None:
-        assume(known_bug_reveal(doc) is None)
         path.write_text(json.dumps(doc))
         note(repr(doc)[:800])
         result = s.invoke(["check-reveal", str(path)])
@@ -1019,14 +917,6 @@ def test_campaign_check_reveal_and_verify_bundle_hostile_documents(seeded):
 
     reveal()
     verify_bundle()
-
-
-def known_bug_claimreview(doc: Any) -> str | None:
-    """Why importing ClaimReview ``doc`` would hit a known bug, or None."""
-    for node in _nodes(doc):
-        if isinstance(node, dict) and isinstance(node.get("@id"), (list, dict)):
-            return "BUG-14: a ClaimReview node whose @id is an array or object raises TypeError"
-    return None
 
 
 def _nodes(value: Any) -> Iterator[Any]:
@@ -1067,7 +957,6 @@ def test_campaign_import_claimreview_hostile_documents(seeded):
     @campaign(60)
     @given(hostile_claimreview())
     def check(doc: Any) -> None:
-        assume(known_bug_claimreview(doc) is None)
         path.write_text(json.dumps(doc))
         note(json.dumps(doc)[:1500])
         result = s.invoke(["import", "--format", "claimreview", str(path)])
@@ -1142,7 +1031,6 @@ def test_confidential_field_list_matches_the_format_doc():
 # --- open bugs: each fails today, for the reason given --------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="BUG-1: a REF of unicode digits that int() cannot read ('²') raises ValueError")
 def test_bug_unicode_digit_ref_is_an_unknown_ref(seeded):
     s = seeded
     before = s.fingerprint()
@@ -1154,7 +1042,6 @@ def test_bug_unicode_digit_ref_is_an_unknown_ref(seeded):
     assert s.fingerprint() == before
 
 
-@pytest.mark.xfail(strict=True, reason="BUG-2: a seq past the storage integer: OverflowError on SQLite, exit 3 on PostgreSQL")
 def test_bug_huge_seq_ref_is_an_unknown_ref(seeded):
     s = seeded
     for ref in ("2147483648", "99999999999999999999"):
@@ -1164,7 +1051,6 @@ def test_bug_huge_seq_ref_is_an_unknown_ref(seeded):
         refused(s.invoke(["claim", "add", "t", "--asserted-by", ref]))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG-3: an integer literal of over 4300 digits raises ValueError in loads_strict")
 def test_bug_import_integer_of_5000_digits_is_refused(seeded):
     s = seeded
     before = s.fingerprint()
@@ -1174,7 +1060,6 @@ def test_bug_import_integer_of_5000_digits_is_refused(seeded):
     assert s.fingerprint() == before
 
 
-@pytest.mark.xfail(strict=True, reason="BUG-4: importer's LABEL_RE ends in $, which lets a trailing newline through")
 def test_bug_label_with_trailing_newline_is_refused(seeded):
     s = seeded
     line = b'{"kind": "source", "label": "memo\\n", "body": {"name": "labelled", "type": "person"}}\n'
@@ -1208,7 +1093,6 @@ def test_check_reveal_minimal_reveal_opens(tmp_path):
 
 
 @pytest.mark.parametrize("case", sorted(REVEAL_CRASHES))
-@pytest.mark.xfail(strict=True, reason="BUG-5: check_reveal assumes a hashable field and an object entry and body")
 def test_bug_check_reveal_odd_shapes_are_refused(case, tmp_path, key_home):
     path = tmp_path / "r.json"
     path.write_text(json.dumps(REVEAL_CRASHES[case](minimal_reveal())))
@@ -1217,7 +1101,6 @@ def test_bug_check_reveal_odd_shapes_are_refused(case, tmp_path, key_home):
     assert result.exit_code in (1, 2)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG-6: init commits the tables before entry 0 is accepted; a refused first key leaves a ledger with no entries")
 def test_bug_refused_init_leaves_no_half_made_ledger(db_target, key_home):
     runner = CliRunner()
     result = runner.invoke(CLI, ["--db", db_target, "init", "--origin", ORIGIN, "--key", "zed\n"])
@@ -1227,7 +1110,6 @@ def test_bug_refused_init_leaves_no_half_made_ledger(db_target, key_home):
     assert not (key_home / "keys" / "zed\n.key").exists(), "a refused init left a key file behind"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG-7: file paths are echoed raw in error messages; a newline splits the line")
 def test_bug_path_with_newline_gives_one_error_line(seeded):
     s = seeded
     for argv in (["source", "add", "x", "--type", "person", "--file", "no\nsuch"], ["import", "no\nsuch"],
@@ -1235,7 +1117,6 @@ def test_bug_path_with_newline_gives_one_error_line(seeded):
         refused(s.invoke(argv))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG-8: a missing required choice option gets click's multi-line 'Choose from:' message")
 def test_bug_missing_choice_option_gives_one_error_line(seeded):
     s = seeded
     for argv in (["source", "add", "memo"], ["link", "5", "4"], ["assess", "7", "--by", "x", "--finding", "f"],
@@ -1243,7 +1124,6 @@ def test_bug_missing_choice_option_gives_one_error_line(seeded):
         assert "Missing option" in refused(s.invoke(argv))
 
 
-@pytest.mark.xfail(strict=True, reason="BUG-9: export -o / --bundle / reveal -o onto the ledger's own file overwrites it")
 def test_bug_export_onto_the_ledger_file_is_refused(ledger, db_path, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     before = db_fingerprint(db_path)
@@ -1253,7 +1133,6 @@ def test_bug_export_onto_the_ledger_file_is_refused(ledger, db_path, tmp_path, m
         assert db_fingerprint(db_path) == before
 
 
-@pytest.mark.xfail(strict=True, reason="BUG-10: witness add-checkpoint --log-key '' the first time raises AttributeError")
 def test_bug_witness_empty_log_key_is_refused(seeded):
     s = seeded
     before = s.fingerprint()
@@ -1261,7 +1140,6 @@ def test_bug_witness_empty_log_key_is_refused(seeded):
     assert s.fingerprint() == before
 
 
-@pytest.mark.xfail(strict=True, reason="BUG-11: an unusable output path exits 1 (click FileError) or 3 (OSError), not 2")
 def test_bug_unusable_output_path_is_exit_2(seeded):
     s = seeded
     refused(s.invoke(["export", "-o", str(s.work / "no" / "such" / "dir.jsonl")]))  # exit 1 today
@@ -1269,7 +1147,6 @@ def test_bug_unusable_output_path_is_exit_2(seeded):
     refused(s.invoke(["report", "-o", "n" * 300]))  # exit 3 today: "File name too long"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG-12: verify --checkpoint FILE that is not UTF-8 raises UnicodeDecodeError")
 def test_bug_verify_checkpoint_not_utf8_is_refused(seeded):
     s = seeded
     result = s.invoke(["verify", "--checkpoint", str(s.files["garbage.bin"])])
@@ -1277,7 +1154,6 @@ def test_bug_verify_checkpoint_not_utf8_is_refused(seeded):
     assert result.exit_code in (1, 2)
 
 
-@pytest.mark.xfail(strict=True, reason="BUG-13: an undecodable argv byte (a lone surrogate) raises UnicodeEncodeError")
 def test_bug_undecodable_argument_is_refused(seeded):
     s = seeded
     before = s.fingerprint()
@@ -1287,7 +1163,6 @@ def test_bug_undecodable_argument_is_refused(seeded):
     assert s.fingerprint() == before
 
 
-@pytest.mark.xfail(strict=True, reason="BUG-14: a ClaimReview node whose @id is an array or object raises TypeError")
 def test_bug_claimreview_id_of_wrong_type_is_refused(seeded):
     s = seeded
     before = s.fingerprint()
@@ -1300,7 +1175,6 @@ def test_bug_claimreview_id_of_wrong_type_is_refused(seeded):
     assert s.fingerprint() == before
 
 
-@pytest.mark.xfail(strict=True, reason="BUG-15: a ClaimReview @context nested 500 arrays deep raises RecursionError")
 def test_bug_claimreview_deep_context_is_refused(seeded):
     s = seeded
     path = s.work / "review.json"
