@@ -245,10 +245,13 @@ def correct(ctx: click.Context, ref: str, action: str, reason: str, replacement:
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "claimreview"]), default="jsonl", show_default=True,
               help="claimreview: schema.org ClaimReview JSON-LD (one object, a list or an @graph).")
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=1000, show_default=True, help="Entries per transaction.")
+@click.option("--checkpoint-every", type=click.IntRange(0), metavar="N",
+              help="Issue a signed checkpoint once N entries have landed since the last (default: every batch; 0: none).")
 @signer_option
 @json_option
 @click.pass_context
-def import_(ctx: click.Context, file: Any, fmt: str, batch_size: int, as_name: str | None, as_json: bool) -> None:
+def import_(ctx: click.Context, file: Any, fmt: str, batch_size: int, checkpoint_every: int | None,
+            as_name: str | None, as_json: bool) -> None:
     """Append every line of a JSON Lines file (format: docs/FORMAT.md).
 
     Each batch lands whole or not at all; on an error, the batches before it stay.
@@ -285,7 +288,8 @@ def import_(ctx: click.Context, file: Any, fmt: str, batch_size: int, as_name: s
         if bar is not None:
             bar.update(file.tell() - bar.pos)
 
-    done = ledger.append_many(items, signer=signer, batch_size=batch_size, on_batch=on_batch, skip_existing=True)
+    done = ledger.append_many(items, signer=signer, batch_size=batch_size, on_batch=on_batch, skip_existing=True,
+                              checkpoint_every=checkpoint_every)
     if bar is not None:
         bar.render_finish()
     if as_json:

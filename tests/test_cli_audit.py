@@ -171,3 +171,14 @@ def test_verify_checkpoint_with_a_foreign_key_is_refused(desk, tmp_path):
     result = desk("verify", "--checkpoint", str(kept), "--key", other)
     assert result.exit_code == 1
     assert result.stderr.startswith("error: ")
+
+
+def test_import_checkpoint_cadence(cli_invoke, db_path, tmp_path):
+    assert cli_invoke("init", "--origin", "cadence.example/desk", "--key", "alice").exit_code == 0
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps({"kind": "source", "body": {"name": f"s{n}", "type": "person"}}) + "\n" for n in range(100)))
+    assert cli_invoke("import", str(path), "--batch-size", "10", "--checkpoint-every", "30").exit_code == 0
+    with sqlite3.connect(db_path) as conn:
+        sizes = [s for (s,) in conn.execute("SELECT size FROM checkpoint ORDER BY id")]
+    assert sizes == [1, 31, 61, 91]  # a batch closes a checkpoint once 30 entries have landed
+    assert cli_invoke("verify").exit_code == 0
