@@ -53,7 +53,7 @@ def _check_size(ledger: Ledger, size: int, current: int) -> None:
 def prove_inclusion(ledger: Ledger, index: int, size: int | None = None) -> InclusionProof:
     """The inclusion proof of entry ``index`` in the tree of ``size`` (default: all)."""
     with backend.translate_errors(), ledger.engine.connect() as conn:
-        current = ledger._head(conn).size
+        current = ledger.head_in(conn).size
         size = current if size is None else size
         _check_size(ledger, size, current)
         if not 0 <= index < size:
@@ -69,7 +69,7 @@ def prove_inclusion(ledger: Ledger, index: int, size: int | None = None) -> Incl
 def prove_consistency(ledger: Ledger, old_size: int, new_size: int | None = None) -> ConsistencyProof:
     """The proof that the tree of ``old_size`` is a prefix of the tree of ``new_size``."""
     with backend.translate_errors(), ledger.engine.connect() as conn:
-        current = ledger._head(conn).size
+        current = ledger.head_in(conn).size
         new_size = current if new_size is None else new_size
         _check_size(ledger, new_size, current)
         if not 0 < old_size <= new_size:

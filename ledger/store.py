@@ -163,7 +163,9 @@ class Ledger:
 
     # --- the tip and the tree -----------------------------------------------------
 
-    def _head(self, conn: Connection) -> Head:
+    def head_in(self, conn: Connection) -> Head:
+        """The tip as ``conn`` sees it: callers that go on reading in the same
+        transaction (verify, proofs) get one consistent snapshot."""
         row = conn.execute(
             select(LOG.c.seq, LOG.c.leaf_hash, LOG.c.recorded_at).order_by(LOG.c.seq.desc()).limit(1)
         ).first()
@@ -173,7 +175,7 @@ class Ledger:
 
     def head(self) -> Head:
         with backend.translate_errors(), self.engine.connect() as conn:
-            return self._head(conn)
+            return self.head_in(conn)
 
     def size(self) -> int:
         return self.head().size
@@ -181,7 +183,7 @@ class Ledger:
     def root(self, size: int | None = None) -> bytes:
         """The Merkle root of the first ``size`` entries (default all), in O(log n) reads."""
         with backend.translate_errors(), self.engine.connect() as conn:
-            current = self._head(conn).size
+            current = self.head_in(conn).size
             size = current if size is None else size
             if not 0 <= size <= current:
                 raise InputError(f"tree size {size} is out of range: the ledger has {current} entries")
@@ -269,7 +271,7 @@ class Ledger:
         skipped: list[Item] | None = None,
     ) -> list[Entry]:
         with backend.write_transaction(self.engine) as conn:
-            head = self._head(conn)
+            head = self.head_in(conn)
             coords = range_nodes(head.size)
             stored = read_nodes(conn, coords)
             tree = CompactRange.from_nodes(head.size, [stored[c] for c in coords])
@@ -374,7 +376,7 @@ class Ledger:
     def checkpoint(self, *, signer: Signer) -> StoredCheckpoint:
         """Sign and store a checkpoint of the current tree head (reuse one of that size)."""
         with backend.write_transaction(self.engine) as conn:
-            head = self._head(conn)
+            head = self.head_in(conn)
             if head.size == 0:
                 raise InputError("the ledger is empty: nothing to checkpoint")
             if self.keyring(conn).active(signer.key_id.hex()) is None:
@@ -432,7 +434,7 @@ class Ledger:
     def entry(self, seq: int) -> Entry:
         """The entry at ``seq``; UnknownRef if there is none."""
         with backend.translate_errors(), self.engine.connect() as conn:
-            size = self._head(conn).size
+            size = self.head_in(conn).size
             # compare first: a seq past the storage's integers must not reach the database
             row = None if not 0 <= seq < size else conn.execute(
                 select(LOG.c.seq, LOG.c.leaf_hash, LOG.c.data).where(LOG.c.seq == seq)

@@ -182,7 +182,7 @@ def verify_ledger(ledger: Ledger, *, workers: int | None = None, progress: Progr
     engine = ledger.engine
     with backend.translate_errors(), engine.connect() as conn, engine.connect() as rows_conn, \
             engine.connect() as nodes_conn, engine.connect() as refs_conn, engine.connect() as cps_conn:
-        size = ledger._head(conn).size
+        size = ledger.head_in(conn).size
         keys = _registered_keys(conn, size)
         workers = workers if workers is not None else min(2, os.cpu_count() or 1)
         pool = None
