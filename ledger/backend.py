@@ -7,6 +7,7 @@ errors look like when the database is locked or unreachable.
 
 from __future__ import annotations
 
+import itertools
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -197,6 +198,30 @@ def hash_lookup(conn: Connection) -> Callable[[bytes], tuple[int, str] | None]:
         return (row[0], row[1]) if row is not None else None
 
     return lookup
+
+
+def stream(conn: Connection, sql: str, params: tuple[object, ...] = (), *, size: int = 2000) -> Iterator[tuple]:
+    """The rows of ``sql`` in order, ``size`` at a time, on the driver's own cursor.
+
+    Memory stays flat (PostgreSQL gets a server-side cursor) and no SQLAlchemy Row is
+    built: verify streams three tables beside each other, a row or more per entry.
+    ``sql`` is our constant text with ``?`` placeholders; values are bound.
+    """
+    driver = conn.connection.driver_connection
+    if conn.dialect.name == "postgresql":
+        cursor = driver.cursor(name=f"claimledger_stream_{next(_cursor_names)}")
+        sql = sql.replace("?", "%s")
+    else:
+        cursor = driver.cursor()
+    try:
+        cursor.execute(sql, params)
+        while rows := cursor.fetchmany(size):
+            yield from rows
+    finally:
+        cursor.close()
+
+
+_cursor_names = itertools.count()
 
 
 def insert_rows(conn: Connection, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:

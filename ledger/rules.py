@@ -30,12 +30,23 @@ _TARGETS: dict[tuple[str, str], frozenset[str] | None] = {
 }
 
 
+_SINGLE = ("target", "source", "from", "to", "part_of", "replacement")
+_LISTS = ("asserted_by", "reported_by")
+# The fields each kind's schema lets hold a reference, in the order above (verify and
+# bulk import ask for every entry; an unknown kind gets every field).
+_SINGLE_BY_KIND = {
+    "key": (), "source": (), "claim": ("part_of",), "link": ("from", "to"),
+    "assessment": ("target", "source"), "correction": ("target", "replacement"), "erasure": ("target",),
+}
+_LISTS_BY_KIND = {"claim": _LISTS}
+
+
 def iter_refs(kind: str, body: dict[str, Any]) -> Iterator[tuple[str, str]]:
     """Yield (field, leaf-hash hex) for every entry this body refers to, in field order."""
-    for name in ("target", "source", "from", "to", "part_of", "replacement"):
+    for name in _SINGLE_BY_KIND.get(kind, _SINGLE):
         if isinstance(ref := body.get(name), str):
             yield name, ref
-    for name in ("asserted_by", "reported_by"):
+    for name in _LISTS_BY_KIND.get(kind, () if kind in _SINGLE_BY_KIND else _LISTS):
         for ref in body.get(name) or ():
             yield name, ref
 
@@ -53,6 +64,35 @@ def _allowed(kind: str, name: str, body: dict[str, Any]) -> frozenset[str] | Non
 
 Lookup = Callable[[str], tuple[int, str] | None]
 """Maps a leaf-hash hex to (seq, kind) of an earlier entry, or None."""
+
+
+class Recent:
+    """The last ``limit`` entries seen, by leaf hash: most references name recent
+    entries, so bulk import and verify answer them here and ask storage only on a miss.
+    Bounded, so memory stays flat however long the log."""
+
+    def __init__(self, limit: int = 1 << 15) -> None:
+        self.limit = limit
+        self.entries: dict[bytes, tuple[int, str]] = {}
+
+    def add(self, leaf_hash: bytes, seq: int, kind: str) -> None:
+        if len(self.entries) >= self.limit:
+            del self.entries[next(iter(self.entries))]
+        self.entries[leaf_hash] = (seq, kind)
+
+    def lookup(self, fallback: Callable[[bytes], tuple[int, str] | None]) -> Lookup:
+        """A Lookup that tries these entries first, then ``fallback`` (storage)."""
+        entries = self.entries
+
+        def lookup(ref: str) -> tuple[int, str] | None:
+            try:
+                digest = bytes.fromhex(ref)
+            except ValueError:
+                return None
+            found = entries.get(digest)
+            return found if found is not None else fallback(digest)
+
+        return lookup
 
 
 def check_refs(kind: str, body: dict[str, Any], lookup: Lookup) -> list[int]:
@@ -99,13 +139,20 @@ def check_times(value: dict[str, Any]) -> None:
     them (the schemas check the form; 2025-02-31 has the form)."""
     # The schemas fixed the form already, so fromisoformat (fast, in C) only has to
     # reject impossible days and times.
-    from datetime import date, datetime
+    from datetime import datetime
 
     try:
         datetime.fromisoformat(value["recorded_at"])
     except ValueError:
         raise InvalidEntry(f"recorded_at: {value['recorded_at']} is not a real date and time") from None
-    when = value["body"].get("occurred_at")
+    check_occurred(value["body"])
+
+
+def check_occurred(body: dict[str, Any]) -> None:
+    """A body's ``occurred_at``, if any, must name a real day or moment."""
+    from datetime import date, datetime
+
+    when = body.get("occurred_at")
     if when is not None:
         try:
             datetime.fromisoformat(when) if "T" in when else date.fromisoformat(when)

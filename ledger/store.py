@@ -8,6 +8,7 @@ references: all of it lands or none of it does.
 from __future__ import annotations
 
 import re
+from hashlib import sha256
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,13 +19,13 @@ from sqlalchemy.engine import Connection, Engine
 
 from . import backend
 from .canonical import canonical_bytes, loads_stored
-from .entry import ZERO_HASH, Entry, content_hash, make_entry, utc_now
+from .entry import FORMAT_VERSION, ZERO_HASH, Entry, content_bytes, make_entry, utc_now
 from .errors import AmbiguousRef, InputError, InvalidEntry, LedgerExists, LedgerNotFound, UnknownRef
 from .importer import Item, resolve_refs
 from .keys import Signer, check_name
 from .merkle import CompactRange, range_nodes, root_from_nodes
-from .rules import KeyRing, check_refs, check_times
-from .schema import entry_error
+from .rules import KeyRing, Recent, check_occurred, check_refs
+from .schema import body_valid, entry_error
 from .checkpoints import DEFAULT_EVERY, StoredCheckpoint, latest, parse_every, sign_checkpoint
 from .secrets import Secret, commit, committed_paths
 from .tables import CHECKPOINTS, LOG, META, REFS, SECRETS, Meta
@@ -241,20 +242,24 @@ class Ledger:
         labels = {} if labels is None else labels
         every = self.checkpoint_every if checkpoint_every is None else checkpoint_every
         total = Appended()
+        recent = Recent()
         batch: list[Item] = []
         for item in items:
             batch.append(item)
             if len(batch) >= batch_size:
-                self._commit(batch, signer, labels, on_batch, every, skip_existing, total)
+                self._commit(batch, signer, labels, on_batch, every, skip_existing, total, recent)
                 batch = []
         if batch:
-            self._commit(batch, signer, labels, on_batch, every, skip_existing, total)
+            self._commit(batch, signer, labels, on_batch, every, skip_existing, total, recent)
         return total
 
     def _commit(self, batch: list[Item], signer: Signer, labels: dict[str, str],
-                on_batch: Callable[[list[Entry]], None] | None, every: int, skip: bool, total: Appended) -> None:
+                on_batch: Callable[[list[Entry]], None] | None, every: int, skip: bool, total: Appended,
+                recent: Recent) -> None:
         skipped: list[Item] = []
-        done = self._append_batch(batch, signer, labels, every, skipped=skipped if skip else None)
+        done = self._append_batch(batch, signer, labels, every, skipped=skipped if skip else None, recent=recent)
+        for entry in done:  # committed: later batches may find them here
+            recent.add(entry.leaf_hash, entry.seq, entry.kind)
         total.recorded += len(done)
         total.skipped += len(skipped)
         if on_batch:
@@ -269,6 +274,7 @@ class Ledger:
         self, items: list[Item], signer: Signer, labels: dict[str, str], every: int,
         before_commit: Callable[[Connection, list[Entry]], None] | None = None,
         skipped: list[Item] | None = None,
+        recent: Recent | None = None,
     ) -> list[Entry]:
         with backend.write_transaction(self.engine) as conn:
             head = self.head_in(conn)
@@ -277,54 +283,57 @@ class Ledger:
             tree = CompactRange.from_nodes(head.size, [stored[c] for c in coords])
             ring = self.keyring(conn)
             local: dict[str, tuple[int, str]] = {}
-
-            by_hash = backend.hash_lookup(conn)
+            stored_lookup = (recent or Recent(0)).lookup(backend.hash_lookup(conn))
 
             def lookup(ref: str) -> tuple[int, str] | None:
-                if ref in local:
-                    return local[ref]
-                try:
-                    return by_hash(bytes.fromhex(ref))
-                except ValueError:
-                    return None
+                found = local.get(ref)
+                return found if found is not None else stored_lookup(ref)
 
             prev, last_time, seq = head.leaf_hash, head.recorded_at, head.size
             log_rows, node_rows, ref_rows, secret_rows, entries = [], [], [], [], []
             seen_content: dict[bytes, str] = {}
             by_content = backend.content_lookup(conn)
+            signer_hex = signer.key_id.hex()
             for item in items:
-                where = f"{item.where}: " if item.where else ""
                 try:
                     item = self._resolve_labels(item, labels)
+                    body_bytes = canonical_bytes(item.body)
+                    digest = sha256(content_bytes(item.kind, body_bytes)).digest()
                     if skipped is not None:
-                        digest = content_hash(item.kind, item.body)
                         already = seen_content.get(digest) or by_content(digest)
                         if already is not None:
                             if item.label is not None:
                                 labels[item.label] = already
                             skipped.append(item)
                             continue
-                    entry, targets = self._prepare(
-                        item, seq=seq, prev=prev, recorded_at=max(utc_now(), last_time),
-                        signer=signer, ring=ring, labels=labels, lookup=lookup,
-                    )
+                    recorded_at = max(utc_now(), last_time)
+                    self._check(item, seq=seq, prev=prev, recorded_at=recorded_at, signer_hex=signer_hex)
+                    if ring.signing_key(seq, item.kind, item.body, signer_hex) != signer.public_key:
+                        raise InvalidEntry(f"signer {signer.name} is not the registered key of that name")
+                    targets = check_refs(item.kind, item.body, lookup)
+                    if item.kind == "key":
+                        ring.apply(seq, item.body)
                 except InputError as exc:
-                    raise type(exc)(f"{where}{exc}") from None
-                local[entry.leaf_hash.hex()] = (seq, entry.kind)
+                    raise type(exc)(f"{item.where}: {exc}" if item.where else str(exc)) from None
+                entry = make_entry(
+                    origin=self.origin, seq=seq, prev=prev, recorded_at=recorded_at,
+                    kind=item.kind, body=item.body, signer=signer, body_bytes=body_bytes,
+                )
+                hex_hash = entry.leaf_hash.hex()
+                local[hex_hash] = (seq, item.kind)
                 if skipped is not None:
-                    seen_content[content_hash(entry.kind, entry.body)] = entry.leaf_hash.hex()
+                    seen_content[digest] = hex_hash
                 if item.label is not None:
-                    labels[item.label] = entry.leaf_hash.hex()
-                log_rows.append((seq, entry.leaf_hash, entry.kind, entry.recorded_at, entry.signer,
-                                 content_hash(entry.kind, entry.body), entry.data))
+                    labels[item.label] = hex_hash
+                log_rows.append((seq, entry.leaf_hash, item.kind, recorded_at, signer_hex, digest, entry.data))
                 node_rows.append((0, seq, seq, entry.leaf_hash))
-                node_rows.extend((level, idx, seq, digest) for level, idx, digest in tree.append(entry.leaf_hash))
+                node_rows.extend((level, idx, seq, node) for level, idx, node in tree.append(entry.leaf_hash))
                 ref_rows.extend((seq, pos, t) for pos, t in enumerate(targets))
                 secret_rows.extend(
                     (x.commitment, seq, x.path, x.salt, canonical_bytes(x.value).decode("utf-8")) for x in item.secrets
                 )
                 entries.append(entry)
-                prev, last_time, seq = entry.leaf_hash, entry.recorded_at, seq + 1
+                prev, last_time, seq = entry.leaf_hash, recorded_at, seq + 1
             backend.insert_rows(conn, "log", ("seq", "leaf_hash", "kind", "recorded_at", "signer", "content", "data"), log_rows)
             backend.insert_rows(conn, "tree_node", ("level", "idx", "seq", "hash"), node_rows)
             backend.insert_rows(conn, "entry_ref", ("seq", "pos", "target"), ref_rows)
@@ -348,30 +357,22 @@ class Ledger:
             raise UnknownRef(f"no earlier line has label {exc.args[0]!r}") from None
         return Item(item.kind, body, item.label, item.where, item.secrets)
 
-    def _prepare(
-        self, item: Item, *, seq: int, prev: bytes, recorded_at: str, signer: Signer,
-        ring: KeyRing, labels: dict[str, str], lookup: Callable[[str], tuple[int, str] | None],
-    ) -> tuple[Entry, list[int]]:
-        """Sign ``item`` as entry ``seq`` and check it against the schemas and the rules.
+    def _check(self, item: Item, *, seq: int, prev: bytes, recorded_at: str, signer_hex: str) -> None:
+        """Refuse a body its schema or the calendar rejects, before anything is signed.
 
-        Returns the entry and the seqs it refers to; raises InputError and changes
-        nothing but ``ring`` (which the caller's failed transaction discards).
+        The envelope around it is ours and valid by construction; only the body can be
+        wrong, and the compiled body schema decides.  A failure is explained by the full
+        entry schema, so that messages name the field as ``verify`` would.
         """
-        body = item.body
-        entry = make_entry(
-            origin=self.origin, seq=seq, prev=prev, recorded_at=recorded_at,
-            kind=item.kind, body=body, signer=signer,
-        )
-        problem = entry_error(entry.value)
-        if problem is not None:
-            raise InvalidEntry(f"{item.kind} {problem}" if problem.startswith("body") else problem)
-        check_times(entry.value)
-        if ring.signing_key(seq, item.kind, body, entry.signer) != signer.public_key:
-            raise InvalidEntry(f"signer {signer.name} is not the registered key of that name")
-        targets = check_refs(item.kind, body, lookup)
-        if item.kind == "key":
-            ring.apply(seq, body)
-        return entry, targets
+        if body_valid(item.kind, item.body):
+            check_occurred(item.body)
+            return
+        envelope = {
+            "v": FORMAT_VERSION, "log": self.origin, "seq": seq, "prev": prev.hex(), "recorded_at": recorded_at,
+            "kind": item.kind, "body": item.body, "signer": signer_hex, "sig": "00" * 64,
+        }
+        problem = entry_error(envelope) or "body: does not match its schema"
+        raise InvalidEntry(f"{item.kind} {problem}" if problem.startswith("body") else problem)
 
     def checkpoint(self, *, signer: Signer) -> StoredCheckpoint:
         """Sign and store a checkpoint of the current tree head (reuse one of that size)."""

@@ -13,8 +13,10 @@ long enough to pay for them; the checks that need the entries before run here.
 from __future__ import annotations
 
 import os
+from hashlib import sha256
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import ExitStack, closing
 from dataclasses import dataclass
 from itertools import islice
 from typing import Any
@@ -24,11 +26,11 @@ from sqlalchemy.engine import Connection
 
 from . import backend
 from .canonical import canonical_bytes, loads_stored
-from .entry import ZERO_HASH, content_hash, signed_message
+from .entry import ZERO_HASH, signed_message
 from .errors import InputError, InvalidEntry, VerificationError
 from .keys import key_id, verify_signature
 from .merkle import CompactRange, leaf_hash
-from .rules import KeyRing, check_refs, check_times
+from .rules import KeyRing, Recent, check_refs, check_times
 from .schema import entry_error
 from .checkpoints import StoredCheckpoint, iter_checkpoints, open_checkpoint
 from .note import Verifier
@@ -95,7 +97,7 @@ def check_entry(
     for column, stored in (("kind", kind), ("recorded_at", recorded_at), ("signer", signer)):
         if value[column] != stored:
             return f"query column {column} is {stored!r} but the entry says {value[column]!r}"
-    if content is not None and content != content_hash(value["kind"], value["body"]):
+    if content is not None and content != sha256(content_of(data, value["kind"])).digest():
         return "query column content does not match the entry's kind and body"
     public_key = keys.get(value["signer"])
     if public_key is None and value["kind"] == "key" and value["body"].get("action") == "add":
@@ -106,6 +108,21 @@ def check_entry(
         message=signed_message(data, value["sig"]),  # data is canonical: checked above
     )
     return Checked(value["prev"], value["recorded_at"], value["kind"], value["signer"], value["body"], signature_ok)
+
+
+_KIND_MEMBER = b',"kind":"'
+
+
+def content_of(data: bytes, kind: str) -> bytes:
+    """canonical_bytes({"kind", "body"}) of a canonical entry, cut from its bytes.
+
+    The body is the first member; the top-level ``,"kind":"`` is the last one in the
+    bytes, since every quote inside a string is escaped and the members after it are
+    all strings or integers.  The cut saves a second canonicalisation per entry;
+    tests/test_entry.py checks it against ``rfc8785``.
+    """
+    at = data.rindex(_KIND_MEMBER)
+    return b"".join((data[:at], _KIND_MEMBER, kind.encode("ascii"), b'"}'))
 
 
 _worker_context: tuple[str, dict[str, bytes]] = ("", {})
@@ -136,12 +153,9 @@ def _registered_keys(conn: Connection, size: int) -> dict[str, bytes]:
     return keys
 
 
-def _rows(conn: Connection, size: int) -> Iterator[tuple[int, bytes, str, str, str, bytes]]:
-    query = (
-        select(LOG.c.seq, LOG.c.leaf_hash, LOG.c.kind, LOG.c.recorded_at, LOG.c.signer, LOG.c.data, LOG.c.content)
-        .where(LOG.c.seq < size).order_by(LOG.c.seq)
-    )
-    for row in conn.execution_options(stream_results=True, yield_per=CHUNK).execute(query):
+def _rows(conn: Connection, size: int) -> Iterator[tuple[int, bytes, str, str, str, bytes, bytes]]:
+    sql = "SELECT seq, leaf_hash, kind, recorded_at, signer, data, content FROM log WHERE seq < ? ORDER BY seq"
+    for row in backend.stream(conn, sql, (size,), size=CHUNK):
         yield (row[0], _as_bytes(row[1]), row[2], row[3], row[4], _as_bytes(row[5]), _as_bytes(row[6]))
 
 
@@ -173,10 +187,6 @@ def _checked_stream(rows: Iterator[Any], origin: str, keys: dict[str, bytes], po
         yield from zip(chunk, future.result())
 
 
-def _seq_stream(conn: Connection, query: Any) -> Iterator[Any]:
-    yield from conn.execution_options(stream_results=True, yield_per=CHUNK).execute(query)
-
-
 def verify_ledger(ledger: Ledger, *, workers: int | None = None, progress: Progress | None = None) -> Report:
     """Recompute and check everything from the stored bytes; raise VerificationError at the first fault."""
     engine = ledger.engine
@@ -195,7 +205,8 @@ def verify_ledger(ledger: Ledger, *, workers: int | None = None, progress: Progr
             )
         try:
             streams = Streams(rows_conn, nodes_conn, refs_conn, cps_conn)
-            report = _verify_stream(ledger, conn, streams, size, keys, pool, progress)
+            with ExitStack() as opened:  # the streams close before their connections
+                report = _verify_stream(ledger, conn, streams, size, keys, pool, progress, opened)
         finally:
             if pool is not None:
                 pool.shutdown(cancel_futures=True)
@@ -232,12 +243,13 @@ def _check_checkpoint(cp: StoredCheckpoint, origin: str, root: bytes, ring: KeyR
 
 def _verify_stream(
     ledger: Ledger, conn: Connection, streams: Streams,
-    size: int, keys: dict[str, bytes], pool: Executor | None, progress: Progress | None,
+    size: int, keys: dict[str, bytes], pool: Executor | None, progress: Progress | None, opened: ExitStack,
 ) -> Report:
-    nodes = _seq_stream(streams.nodes, select(TREE.c.seq, TREE.c.level, TREE.c.idx, TREE.c.hash)
-                        .where(TREE.c.seq < size).order_by(TREE.c.seq, TREE.c.level))
-    refs = _seq_stream(streams.refs, select(REFS.c.seq, REFS.c.pos, REFS.c.target)
-                       .where(REFS.c.seq < size).order_by(REFS.c.seq, REFS.c.pos))
+    nodes = opened.enter_context(closing(backend.stream(
+        streams.nodes, "SELECT seq, level, idx, hash FROM tree_node WHERE seq < ? ORDER BY seq, level", (size,))))
+    refs = opened.enter_context(closing(backend.stream(
+        streams.refs, "SELECT seq, pos, target FROM entry_ref WHERE seq < ? ORDER BY seq, pos", (size,))))
+    rows = opened.enter_context(closing(_rows(streams.rows, size)))
     checkpoints = iter_checkpoints(streams.checkpoints)
     next_node, next_ref, next_cp = next(nodes, None), next(refs, None), next(checkpoints, None)
     if next_cp is not None and next_cp.size < 1:
@@ -247,17 +259,15 @@ def _verify_stream(
     prev_hash, prev_time = ZERO_HASH.hex(), ""
     expected = 0
 
-    by_hash = backend.hash_lookup(conn)
+    recent = Recent()
+    either = recent.lookup(backend.hash_lookup(conn))
 
     def lookup(ref: str) -> tuple[int, str] | None:
-        try:
-            found = by_hash(bytes.fromhex(ref))
-        except ValueError:
-            return None
+        found = either(ref)
         # Only earlier entries, already verified above, may be referred to.
         return found if found is not None and found[0] < expected else None
 
-    for row, checked in _checked_stream(_rows(streams.rows, size), ledger.origin, keys, pool):
+    for row, checked in _checked_stream(rows, ledger.origin, keys, pool):
         seq = row[0]
         if seq != expected:
             raise VerificationError(f"missing from the log (the next stored entry is {seq})", seq=expected)
@@ -277,25 +287,26 @@ def _verify_stream(
         except InvalidEntry as exc:
             raise VerificationError(str(exc), seq=seq) from None
         for pos, target in enumerate(targets):
-            if next_ref is None or (next_ref.seq, next_ref.pos, next_ref.target) != (seq, pos, target):
+            if next_ref is None or tuple(next_ref) != (seq, pos, target):
                 raise VerificationError(f"reference projection disagrees with the entry (ref {pos} -> {target})", seq=seq)
             next_ref = next(refs, None)
-        if next_ref is not None and next_ref.seq <= seq:
-            raise VerificationError("reference projection holds a reference the entry does not make", seq=next_ref.seq)
+        if next_ref is not None and next_ref[0] <= seq:
+            raise VerificationError("reference projection holds a reference the entry does not make", seq=next_ref[0])
         for level, idx, digest in [(0, seq, row[1]), *tree.append(row[1])]:
-            if next_node is None or (next_node.seq, next_node.level, next_node.idx) != (seq, level, idx):
+            if next_node is None or (next_node[0], next_node[1], next_node[2]) != (seq, level, idx):
                 raise VerificationError(f"merkle node ({level}, {idx}) is missing from storage", seq=seq)
-            if _as_bytes(next_node.hash) != digest:
+            if _as_bytes(next_node[3]) != digest:
                 raise VerificationError(f"stored merkle node ({level}, {idx}) does not match the entries", seq=seq)
             next_node = next(nodes, None)
-        if next_node is not None and next_node.seq <= seq:
-            raise VerificationError(f"storage holds an unexpected merkle node ({next_node.level}, {next_node.idx})", seq=next_node.seq)
+        if next_node is not None and next_node[0] <= seq:
+            raise VerificationError(f"storage holds an unexpected merkle node ({next_node[1]}, {next_node[2]})", seq=next_node[0])
         if next_cp is not None and next_cp.size == seq + 1:
             root = tree.root()
             while next_cp is not None and next_cp.size == seq + 1:
                 _check_checkpoint(next_cp, ledger.origin, root, ring)
                 next_cp = next(checkpoints, None)
         prev_hash, prev_time = row[1].hex(), checked.recorded_at
+        recent.add(row[1], seq, checked.kind)
         expected += 1
         if progress is not None and expected % CHUNK == 0:
             progress(expected, size)
