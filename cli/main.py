@@ -11,7 +11,6 @@ from typing import Any
 
 import click
 
-from . import audit, bundle, credibility, keys, read, record, report, secrets
 
 
 def one_line(message: str) -> str:
@@ -41,8 +40,34 @@ class State:
             self._ledger.close()
 
 
+# Which module of ledger.cli defines each command.  A command imports only its own
+# module: start-up is most of a short command's time (tests/test_cli_help.py checks
+# that this map and the modules agree).
+COMMANDS = {
+    **dict.fromkeys(("init", "source", "claim", "link", "assess", "correct", "import"), "record"),
+    "key": "keys",
+    **dict.fromkeys(("show", "log", "verify", "export", "copy"), "read"),
+    **dict.fromkeys(("prove", "checkpoint", "witness"), "audit"),
+    **dict.fromkeys(("status", "history", "claims", "trace"), "credibility"),
+    **dict.fromkeys(("reveal", "check-reveal", "erase"), "secrets"),
+    "verify-bundle": "bundle",
+    "report": "report",
+}
+
+
 class Group(click.Group):
-    """Maps every LedgerError and usage error to one line on stderr and its exit code."""
+    """Maps every LedgerError and usage error to one line on stderr and its exit code,
+    and loads each command's module only when that command is asked for."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMANDS:
+            import importlib
+
+            importlib.import_module(f"{__package__}.{COMMANDS[cmd_name]}").register(self)
+        return super().get_command(ctx, cmd_name)
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         try:
@@ -118,14 +143,6 @@ def cli(ctx: click.Context, db: str) -> None:
     ctx.call_on_close(state.close)
 
 
-record.register(cli)
-keys.register(cli)
-read.register(cli)
-audit.register(cli)
-credibility.register(cli)
-secrets.register(cli)
-bundle.register(cli)
-report.register(cli)
 
 
 def main() -> None:

@@ -247,11 +247,13 @@ def correct(ctx: click.Context, ref: str, action: str, reason: str, replacement:
 @click.option("--batch-size", type=click.IntRange(1, 100_000), default=1000, show_default=True, help="Entries per transaction.")
 @click.option("--checkpoint-every", type=click.IntRange(0), metavar="N",
               help="Issue a signed checkpoint once N entries have landed since the last (default: every batch; 0: none).")
+@click.option("--checkpoint-seconds", type=click.FloatRange(0, min_open=True), metavar="T",
+              help="Issue a signed checkpoint once T seconds have passed since the last (alone: by time only).")
 @signer_option
 @json_option
 @click.pass_context
 def import_(ctx: click.Context, file: Any, fmt: str, batch_size: int, checkpoint_every: int | None,
-            as_name: str | None, as_json: bool) -> None:
+            checkpoint_seconds: float | None, as_name: str | None, as_json: bool) -> None:
     """Append every line of a JSON Lines file (format: docs/FORMAT.md).
 
     Each batch lands whole or not at all; on an error, the batches before it stay.
@@ -262,6 +264,7 @@ def import_(ctx: click.Context, file: Any, fmt: str, batch_size: int, checkpoint
     Example:
       claimledger import examples/alibaba-memo.jsonl
       claimledger import --format claimreview factcheck.jsonld
+      claimledger import big.jsonl --checkpoint-every 100000 --checkpoint-seconds 10
     """
     from ledger.importer import plan_import
 
@@ -289,7 +292,7 @@ def import_(ctx: click.Context, file: Any, fmt: str, batch_size: int, checkpoint
             bar.update(file.tell() - bar.pos)
 
     done = ledger.append_many(items, signer=signer, batch_size=batch_size, on_batch=on_batch, skip_existing=True,
-                              checkpoint_every=checkpoint_every)
+                              checkpoint_every=checkpoint_every, checkpoint_seconds=checkpoint_seconds)
     if bar is not None:
         bar.render_finish()
     if as_json:

@@ -8,6 +8,7 @@ that catches a log truncated, rolled back, rewritten or forked since it was issu
 
 from __future__ import annotations
 
+import calendar
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -22,6 +23,37 @@ from .rules import KeyRing
 from .tables import CHECKPOINTS, COSIGNATURES
 
 DEFAULT_EVERY = 1  # entries between automatic checkpoints: every append, for small ledgers
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """When appends issue a signed checkpoint: once ``entries`` have landed since the
+    last one (0: never by count), or once ``seconds`` have passed since it was issued
+    (None: never by time); whichever comes first.  Checked as each batch commits."""
+
+    entries: int = DEFAULT_EVERY
+    seconds: float | None = None
+
+    def due(self, added: int, last_issued: str | None, now: float) -> bool:
+        if added <= 0:
+            return False
+        if self.entries and added >= self.entries:
+            return True
+        if self.seconds is None:
+            return False
+        if last_issued is None:
+            return True
+        issued = calendar.timegm(time.strptime(last_issued, "%Y-%m-%dT%H:%M:%SZ"))
+        return now - issued >= self.seconds
+
+
+def last_issued(conn: Connection) -> tuple[int, str | None]:
+    """Size and issue time of the largest checkpoint, or (0, None) when there is none."""
+    row = conn.execute(
+        select(CHECKPOINTS.c.size, CHECKPOINTS.c.created_at)
+        .order_by(CHECKPOINTS.c.size.desc(), CHECKPOINTS.c.id.desc()).limit(1)
+    ).first()
+    return (int(row[0]), row[1]) if row is not None else (0, None)
 
 
 @dataclass(frozen=True)

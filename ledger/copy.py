@@ -10,7 +10,8 @@ from sqlalchemy import insert, select
 
 from .errors import VerificationError
 from .store import Ledger, new_storage
-from .tables import META, Meta
+from .models import Meta
+from .tables import META
 from .verify import Report, verify_ledger
 
 # Parents before children does not matter (no foreign keys); append-only tables last

@@ -8,6 +8,7 @@ references: all of it lands or none of it does.
 from __future__ import annotations
 
 import re
+import time
 from hashlib import sha256
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -26,9 +27,9 @@ from .keys import Signer, check_name
 from .merkle import CompactRange, range_nodes, root_from_nodes
 from .rules import KeyRing, Recent, check_occurred, check_refs
 from .schema import body_valid, entry_error
-from .checkpoints import DEFAULT_EVERY, StoredCheckpoint, latest, parse_every, sign_checkpoint
+from .checkpoints import DEFAULT_EVERY, Cadence, StoredCheckpoint, last_issued, latest, parse_every, sign_checkpoint
 from .secrets import Secret, commit, committed_paths
-from .tables import CHECKPOINTS, LOG, META, REFS, SECRETS, Meta
+from .tables import LOG, META, NAMES, REFS, SECRETS
 
 ORIGIN_RE = re.compile(r"^[\x21-\x2a\x2c-\x7e]{1,255}\Z")  # no space or "+": a signed-note key name
 SCHEMA_VERSION = "1"
@@ -96,6 +97,8 @@ def new_storage(target: str) -> Iterator[tuple[Engine, str, Connection]]:
     with backend.translate_errors(), engine.begin() as conn:
         if conn.dialect.has_table(conn, "log"):
             raise LedgerExists(f"a ledger already exists at {url}")
+        from .models import Meta  # the definition; only creating tables needs it
+
         Meta.metadata.create_all(conn)
         for statement in backend.append_only_ddl(conn.dialect.name):
             conn.exec_driver_sql(statement)
@@ -148,7 +151,7 @@ class Ledger:
             if not conn.dialect.has_table(conn, "meta"):
                 raise LedgerNotFound(f"no ledger at {url} (create one with: claimledger init)")
             meta = {k: v for k, v in conn.execute(select(META.c.key, META.c.value))}
-            missing = [t for t in Meta.metadata.tables if not conn.dialect.has_table(conn, t)]
+            missing = [t for t in NAMES if not conn.dialect.has_table(conn, t)]
             if missing:
                 raise InputError(f"ledger at {url} lacks the {missing[0]} table: it was made by an older claimledger")
         if meta.get("schema_version") != SCHEMA_VERSION:
@@ -211,7 +214,7 @@ class Ledger:
         secrets: list[Any] = []
         if confidential:
             body, secrets = commit(body, list(confidential))
-        return self._append_batch([Item(kind, body, secrets=tuple(secrets))], signer, {}, self.checkpoint_every)[0]
+        return self._append_batch([Item(kind, body, secrets=tuple(secrets))], signer, {}, self.cadence)[0]
 
     def append_many(
         self,
@@ -222,6 +225,7 @@ class Ledger:
         on_batch: Callable[[list[Entry]], None] | None = None,
         labels: dict[str, str] | None = None,
         checkpoint_every: int | None = None,
+        checkpoint_seconds: float | None = None,
         skip_existing: bool = False,
     ) -> Appended:
         """Record entries in transactions of ``batch_size``; say how many were recorded.
@@ -233,14 +237,20 @@ class Ledger:
         labels to leaf hashes for ``@label`` references, and is filled in as items with
         a label are signed.  A signed checkpoint is issued with a batch once
         ``checkpoint_every`` entries (default: the ledger's setting, 1) have been added
-        since the last one; 0 turns that off.
+        since the last one; 0 turns that off.  With ``checkpoint_seconds``, also once that
+        many seconds have passed since the last one was issued (and then, unless
+        ``checkpoint_every`` is given too, only by time).
 
         With ``skip_existing``, an item whose kind and body (references resolved) are
         already recorded is not recorded again; its label names the entry already there.
         Re-running an interrupted import therefore resumes it without duplicates.
         """
         labels = {} if labels is None else labels
-        every = self.checkpoint_every if checkpoint_every is None else checkpoint_every
+        if checkpoint_every is None:
+            checkpoint_every = 0 if checkpoint_seconds is not None else self.checkpoint_every
+        if checkpoint_seconds is not None and not checkpoint_seconds > 0:
+            raise InputError("checkpoint cadence in seconds must be more than 0")
+        every = Cadence(checkpoint_every, checkpoint_seconds)
         total = Appended()
         recent = Recent()
         batch: list[Item] = []
@@ -254,7 +264,7 @@ class Ledger:
         return total
 
     def _commit(self, batch: list[Item], signer: Signer, labels: dict[str, str],
-                on_batch: Callable[[list[Entry]], None] | None, every: int, skip: bool, total: Appended,
+                on_batch: Callable[[list[Entry]], None] | None, every: Cadence, skip: bool, total: Appended,
                 recent: Recent) -> None:
         skipped: list[Item] = []
         done = self._append_batch(batch, signer, labels, every, skipped=skipped if skip else None, recent=recent)
@@ -270,8 +280,13 @@ class Ledger:
         """Entries between automatic checkpoints (the ``checkpoint_every`` setting)."""
         return parse_every(self.meta.get("checkpoint_every", str(DEFAULT_EVERY)))
 
+    @property
+    def cadence(self) -> Cadence:
+        """The ledger's own checkpoint cadence, for single appends."""
+        return Cadence(self.checkpoint_every)
+
     def _append_batch(
-        self, items: list[Item], signer: Signer, labels: dict[str, str], every: int,
+        self, items: list[Item], signer: Signer, labels: dict[str, str], every: Cadence,
         before_commit: Callable[[Connection, list[Entry]], None] | None = None,
         skipped: list[Item] | None = None,
         recent: Recent | None = None,
@@ -341,12 +356,10 @@ class Ledger:
             if before_commit is not None:
                 before_commit(conn, entries)
             # A signer that just revoked itself can no longer sign the tree head.
-            if every and seq - self._last_checkpoint_size(conn) >= every and ring.active(signer.key_id.hex()):
+            last_size, last_time = last_issued(conn)
+            if every.due(seq - last_size, last_time, time.time()) and ring.active(signer.key_id.hex()):
                 sign_checkpoint(conn, origin=self.origin, size=seq, root=tree.root(), signer=signer)
             return entries
-
-    def _last_checkpoint_size(self, conn: Connection) -> int:
-        return int(conn.execute(select(func.max(CHECKPOINTS.c.size))).scalar() or 0)
 
     @staticmethod
     def _resolve_labels(item: Item, labels: dict[str, str]) -> Item:
@@ -421,7 +434,7 @@ class Ledger:
             conn.execute(SECRETS.delete().where(SECRETS.c.seq == seq, SECRETS.c.path.in_(paths)))
 
         body = {"target": target.leaf_hash.hex(), "fields": paths, "reason": reason}
-        entry = self._append_batch([Item("erasure", body)], signer, {}, self.checkpoint_every, before_commit=shred)[0]
+        entry = self._append_batch([Item("erasure", body)], signer, {}, self.cadence, before_commit=shred)[0]
         backend.compact(self.engine)
         return entry
 

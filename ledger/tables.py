@@ -1,93 +1,28 @@
-"""The database tables (SQLModel).  ``log`` is the source of truth; the rest follow.
+"""The tables as queries name them: names and columns, no types or constraints.
 
-- ``log``: one row per entry: its exact canonical bytes plus columns to query by.
-- ``tree_node``: every perfect Merkle subtree (level 0: the leaf hashes), written as
-  appends complete it, so any root or proof needs O(log n) reads.  Keyed by the seq whose
-  append completed it, so the verifier can stream it beside the log.
-- ``entry_ref``: which entries each entry refers to (a projection of the log).
-- ``checkpoint``: every signed checkpoint (C2SP tlog-checkpoint note) the ledger issued.
-- ``cosignature``: witness cosignature lines on those checkpoints.
-- ``secret``: values and salts behind confidential fields.  Not part of the log, never
-  exported by default, deletable (erasure).
-- ``meta``: the ledger's origin and settings.
+``ledger.models`` defines the tables (SQLModel) and creates them; this module mirrors
+their names and columns with SQLAlchemy's lightweight ``table()`` and ``column()``, so
+that reading and appending never import SQLModel and pydantic (~120 ms of start-up).
+Values pass to and from the driver untouched: bytes stay bytes, text stays text.
+tests/test_store.py checks every table and column here against the models.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import Column, Index, Integer, LargeBinary, Text
-from sqlmodel import Field, SQLModel
+from sqlalchemy import column, table
 
+META = table("meta", column("key"), column("value"))
+LOG = table(
+    "log", column("seq"), column("leaf_hash"), column("kind"), column("recorded_at"), column("signer"),
+    column("content"), column("data"),
+)
+TREE = table("tree_node", column("level"), column("idx"), column("seq"), column("hash"))
+REFS = table("entry_ref", column("seq"), column("pos"), column("target"))
+CHECKPOINTS = table(
+    "checkpoint", column("id"), column("size"), column("root"), column("signer"), column("created_at"), column("note"),
+)
+COSIGNATURES = table("cosignature", column("id"), column("checkpoint_id"), column("witness"), column("timestamp"), column("line"))
+SECRETS = table("secret", column("commitment"), column("seq"), column("path"), column("salt"), column("value"))
 
-class Meta(SQLModel, table=True):
-    __tablename__ = "meta"
-    key: str = Field(primary_key=True)
-    value: str
-
-
-class LogRow(SQLModel, table=True):
-    __tablename__ = "log"
-    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    leaf_hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False, unique=True))
-    kind: str = Field(index=True)
-    recorded_at: str = Field(index=True)
-    signer: str
-    content: bytes = Field(sa_column=Column(LargeBinary, nullable=False, index=True))
-    data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-
-
-class TreeNode(SQLModel, table=True):
-    __tablename__ = "tree_node"
-    level: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    idx: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    seq: int
-    hash: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-
-    __table_args__ = (Index("ix_tree_node_seq", "seq", "level"),)
-
-
-class EntryRef(SQLModel, table=True):
-    __tablename__ = "entry_ref"
-    seq: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    pos: int = Field(primary_key=True, sa_column_kwargs={"autoincrement": False})
-    target: int = Field(index=True)
-
-
-LOG = LogRow.__table__
-TREE = TreeNode.__table__
-REFS = EntryRef.__table__
-META = Meta.__table__
-
-
-class CheckpointRow(SQLModel, table=True):
-    __tablename__ = "checkpoint"
-    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
-    size: int = Field(index=True)
-    root: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    signer: str
-    created_at: str
-    note: str = Field(sa_column=Column(Text, nullable=False))
-
-
-class CosignatureRow(SQLModel, table=True):
-    __tablename__ = "cosignature"
-    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True, autoincrement=True))
-    checkpoint_id: int = Field(index=True)
-    witness: str
-    timestamp: int
-    line: str = Field(sa_column=Column(Text, nullable=False))
-
-
-CHECKPOINTS = CheckpointRow.__table__
-COSIGNATURES = CosignatureRow.__table__
-
-
-class SecretRow(SQLModel, table=True):
-    __tablename__ = "secret"
-    commitment: str = Field(primary_key=True)
-    seq: int = Field(index=True)
-    path: str
-    salt: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    value: str = Field(sa_column=Column(Text, nullable=False))
-
-
-SECRETS = SecretRow.__table__
+ALL = (META, LOG, TREE, REFS, CHECKPOINTS, COSIGNATURES, SECRETS)
+NAMES = tuple(t.name for t in ALL)

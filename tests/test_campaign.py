@@ -689,7 +689,9 @@ def test_campaign_import_raw_bytes_are_refused_and_change_nothing(seeded):
 
 
 def leaf_commands(group: click.Group = CLI, prefix: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], click.Command]]:
-    for name, command in sorted(group.commands.items()):
+    ctx = click.Context(group)
+    for name in sorted(group.list_commands(ctx)):
+        command = group.get_command(ctx, name)
         if isinstance(command, click.Group):
             yield from leaf_commands(command, prefix + (name,))
         else:

@@ -182,3 +182,51 @@ def test_import_checkpoint_cadence(cli_invoke, db_path, tmp_path):
         sizes = [s for (s,) in conn.execute("SELECT size FROM checkpoint ORDER BY id")]
     assert sizes == [1, 31, 61, 91]  # a batch closes a checkpoint once 30 entries have landed
     assert cli_invoke("verify").exit_code == 0
+
+
+def test_import_checkpoint_cadence_in_seconds(cli_invoke, db_path, tmp_path):
+    assert cli_invoke("init", "--origin", "cadence.example/desk", "--key", "alice").exit_code == 0
+    path = tmp_path / "in.jsonl"
+    path.write_text("".join(json.dumps({"kind": "source", "body": {"name": f"s{n}", "type": "person"}}) + "\n" for n in range(40)))
+
+    def sizes() -> list[int]:
+        with sqlite3.connect(db_path) as conn:
+            return [s for (s,) in conn.execute("SELECT size FROM checkpoint ORDER BY id")]
+
+    # An hour has not passed since init's checkpoint: by time alone, no batch issues one.
+    assert cli_invoke("import", str(path), "--batch-size", "10", "--checkpoint-seconds", "3600").exit_code == 0
+    assert sizes() == [1]
+    # Time or count, whichever comes first: the count does here.
+    path.write_text("".join(json.dumps({"kind": "source", "body": {"name": f"t{n}", "type": "person"}}) + "\n" for n in range(40)))
+    assert cli_invoke("import", str(path), "--batch-size", "10", "--checkpoint-seconds", "3600",
+                      "--checkpoint-every", "20").exit_code == 0
+    assert sizes() == [1, 51, 71]  # 50 entries since size 1 at the first batch, then 20 more
+    assert cli_invoke("verify").exit_code == 0
+    for bad in ("0", "-1", "soon"):
+        result = cli_invoke("import", str(path), "--checkpoint-seconds", bad)
+        assert result.exit_code == 2 and result.stderr.startswith("error: ")
+    assert sizes() == [1, 51, 71]
+
+
+def test_checkpoint_cadence_in_seconds_counts_from_the_last_checkpoint(ledger, signer):
+    """A checkpoint issued just now is not due again within the hour, and is due at
+    once when the cadence is shorter than the time since it (the seconds are real)."""
+    import time
+
+    from ledger.importer import Item
+
+    ledger.checkpoint(signer=signer)
+    items = [Item("source", {"name": f"s{n}", "type": "person"}) for n in range(4)]
+    before = len(list_checkpoints(ledger))
+    ledger.append_many(items[:2], signer=signer, batch_size=1, checkpoint_seconds=3600)
+    assert len(list_checkpoints(ledger)) == before
+    time.sleep(1.1)  # checkpoint times are kept to the second
+    ledger.append_many(items[2:], signer=signer, batch_size=1, checkpoint_seconds=1)
+    assert len(list_checkpoints(ledger)) == before + 1  # the first batch was due; the second not yet
+
+
+def list_checkpoints(ledger):
+    from ledger.checkpoints import iter_checkpoints
+
+    with ledger.engine.connect() as conn:
+        return list(iter_checkpoints(conn))

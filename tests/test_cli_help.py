@@ -13,7 +13,9 @@ README = (Path(__file__).resolve().parents[1] / "README.md").read_text()
 
 
 def _commands(group: click.Group, prefix: str = ""):
-    for name, command in sorted(group.commands.items()):
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
         path = f"{prefix}{name}"
         if isinstance(command, click.Group):
             yield from _commands(command, path + " ")
@@ -33,6 +35,17 @@ def test_cli_command_has_help_with_example(path, command):
 @pytest.mark.parametrize("path, command", COMMANDS, ids=[p for p, _ in COMMANDS])
 def test_cli_command_is_documented_in_readme(path, command):
     assert f"claimledger {path}" in README
+
+
+def test_lazy_command_map_matches_the_modules():
+    import importlib
+
+    from ledger.cli.main import COMMANDS as LAZY
+
+    for module in set(LAZY.values()):
+        group = click.Group()
+        importlib.import_module(f"ledger.cli.{module}").register(group)
+        assert set(group.commands) == {name for name, m in LAZY.items() if m == module}, module
 
 
 def test_cli_help_runs(runner):

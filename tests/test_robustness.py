@@ -90,7 +90,8 @@ def test_killed_imports_leave_a_prefix_and_resume_without_duplicates(cli_invoke,
         lines = _lines(800, round_, len(expected))
         path = tmp_path / f"round{round_}.jsonl"
         path.write_text("".join(json.dumps(line) + "\n" for line in lines))
-        command = [sys.executable, "-m", "ledger.cli.main", "--db", db_target, "import", str(path), "--batch-size", "5"]
+        # One entry a transaction: the import then outlasts the kill window (0.3-0.9 s).
+        command = [sys.executable, "-m", "ledger.cli.main", "--db", db_target, "import", str(path), "--batch-size", "1"]
         for _ in range(10):
             proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(rng.uniform(0.3, 0.9))

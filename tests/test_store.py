@@ -254,3 +254,12 @@ def test_keystore_file_is_private_and_encrypted(key_home, signer):
     assert path.read_bytes().startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
     loaded = KeyStore(key_home).load("alice", PASSPHRASE.encode())
     assert loaded.public_key == signer.public_key
+
+
+def test_query_tables_mirror_the_models():
+    from ledger.models import Meta
+    from ledger.tables import ALL
+
+    defined = {name: [c.name for c in t.columns] for name, t in Meta.metadata.tables.items()}
+    mirrored = {t.name: [c.name for c in t.columns] for t in ALL}
+    assert mirrored == defined
