@@ -181,6 +181,23 @@ def content_lookup(conn: Connection) -> Callable[[bytes], str | None]:
     return lookup
 
 
+def contents_lookup(conn: Connection, digests: list[bytes]) -> dict[bytes, str]:
+    """``content hash -> leaf hash hex`` for many content hashes in a few queries: a
+    bulk import asks about a whole batch at once (on PostgreSQL a query is a round trip)."""
+    found: dict[bytes, str] = {}
+    placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        for start in range(0, len(digests), 500):
+            part = digests[start:start + 500]
+            cursor.execute(f"SELECT content, leaf_hash FROM log WHERE content IN ({', '.join([placeholder] * len(part))})", part)
+            for content, leaf in cursor.fetchall():
+                found.setdefault(bytes(content), bytes(leaf).hex())
+    finally:
+        cursor.close()
+    return found
+
+
 def hash_lookup(conn: Connection) -> Callable[[bytes], tuple[int, str] | None]:
     """A fast ``leaf hash -> (seq, kind)`` lookup on the connection's own DB-API cursor.
 

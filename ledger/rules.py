@@ -47,8 +47,10 @@ def iter_refs(kind: str, body: dict[str, Any]) -> Iterator[tuple[str, str]]:
         if isinstance(ref := body.get(name), str):
             yield name, ref
     for name in _LISTS_BY_KIND.get(kind, () if kind in _SINGLE_BY_KIND else _LISTS):
-        for ref in body.get(name) or ():
-            yield name, ref
+        if isinstance(refs := body.get(name), list):  # not yet validated, on a bulk import's early pass
+            for ref in refs:
+                if isinstance(ref, str):
+                    yield name, ref
 
 
 def _allowed(kind: str, name: str, body: dict[str, Any]) -> frozenset[str] | None:

@@ -25,7 +25,7 @@ from .errors import AmbiguousRef, InputError, InvalidEntry, LedgerExists, Ledger
 from .importer import Item, resolve_refs
 from .keys import Signer, check_name
 from .merkle import CompactRange, range_nodes, root_from_nodes
-from .rules import KeyRing, Recent, check_occurred, check_refs
+from .rules import KeyRing, Recent, check_occurred, check_refs, iter_refs
 from .schema import body_valid, entry_error
 from .checkpoints import DEFAULT_EVERY, Cadence, StoredCheckpoint, last_issued, latest, parse_every, sign_checkpoint
 from .secrets import Secret, commit, committed_paths
@@ -148,10 +148,13 @@ class Ledger:
         url = backend.normalise_url(target)
         engine = backend.create(url, must_exist=True, read_only=read_only)
         with backend.translate_errors(), engine.connect() as conn:
-            if not conn.dialect.has_table(conn, "meta"):
+            from sqlalchemy import inspect
+
+            present = set(inspect(conn).get_table_names())  # one query, not one a table
+            if "meta" not in present:
                 raise LedgerNotFound(f"no ledger at {url} (create one with: claimledger init)")
             meta = {k: v for k, v in conn.execute(select(META.c.key, META.c.value))}
-            missing = [t for t in NAMES if not conn.dialect.has_table(conn, t)]
+            missing = [t for t in NAMES if t not in present]
             if missing:
                 raise InputError(f"ledger at {url} lacks the {missing[0]} table: it was made by an older claimledger")
         if meta.get("schema_version") != SCHEMA_VERSION:
@@ -309,16 +312,25 @@ class Ledger:
             seen_content: dict[bytes, str] = {}
             by_content = backend.content_lookup(conn)
             signer_hex = signer.key_id.hex()
-            for item in items:
+            early = self._early_contents(items, labels, conn) if skipped is not None else {}
+            assigned: set[str] = set()  # labels given in this batch
+            for number, item in enumerate(items):
                 try:
-                    item = self._resolve_labels(item, labels)
-                    body_bytes = canonical_bytes(item.body)
-                    digest = sha256(content_bytes(item.kind, body_bytes)).digest()
+                    known = early.get(number)
+                    if known is not None and assigned.isdisjoint(_labels_used(item)):
+                        item, body_bytes, digest, absent = known
+                    else:
+                        item = self._resolve_labels(item, labels)
+                        body_bytes = canonical_bytes(item.body)
+                        digest = sha256(content_bytes(item.kind, body_bytes)).digest()
+                        absent = any(ref in local for _, ref in iter_refs(item.kind, item.body))
                     if skipped is not None:
-                        already = seen_content.get(digest) or by_content(digest)
+                        # An entry that refers to one new in this batch cannot be recorded yet.
+                        already = seen_content.get(digest) or (None if absent else by_content(digest))
                         if already is not None:
                             if item.label is not None:
                                 labels[item.label] = already
+                                assigned.add(item.label)
                             skipped.append(item)
                             continue
                     recorded_at = max(utc_now(), last_time)
@@ -340,6 +352,7 @@ class Ledger:
                     seen_content[digest] = hex_hash
                 if item.label is not None:
                     labels[item.label] = hex_hash
+                    assigned.add(item.label)
                 log_rows.append((seq, entry.leaf_hash, item.kind, recorded_at, signer_hex, digest, entry.data))
                 node_rows.append((0, seq, seq, entry.leaf_hash))
                 node_rows.extend((level, idx, seq, node) for level, idx, node in tree.append(entry.leaf_hash))
@@ -360,6 +373,25 @@ class Ledger:
             if every.due(seq - last_size, last_time, time.time()) and ring.active(signer.key_id.hex()):
                 sign_checkpoint(conn, origin=self.origin, size=seq, root=tree.root(), signer=signer)
             return entries
+
+    def _early_contents(self, items: list[Item], labels: dict[str, str], conn: Connection,
+                        ) -> dict[int, tuple[Item, bytes, bytes, bool]]:
+        """What a batch's items will say, for those whose references resolve before it
+        starts: (item resolved, body bytes, content hash, known not to be recorded).
+
+        One query asks which of those contents are recorded already, instead of one
+        query an item.  Items that refer to labels given later keep the slow path.
+        """
+        early: dict[int, tuple[Item, bytes, bytes]] = {}
+        for number, item in enumerate(items):
+            try:
+                resolved = self._resolve_labels(item, labels)
+                body_bytes = canonical_bytes(resolved.body)
+            except InputError:
+                continue  # the item's own turn raises it, after the items before it
+            early[number] = (resolved, body_bytes, sha256(content_bytes(resolved.kind, body_bytes)).digest())
+        present = backend.contents_lookup(conn, list({digest for _, _, digest in early.values()}))
+        return {n: (*known, known[2] not in present) for n, known in early.items()}
 
     @staticmethod
     def _resolve_labels(item: Item, labels: dict[str, str]) -> Item:
@@ -533,6 +565,11 @@ class Ledger:
             query = query.where(LOG.c.kind == kind)
         with backend.translate_errors(), self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
+
+
+def _labels_used(item: Item) -> set[str]:
+    """The labels an unresolved item refers to (``@label``)."""
+    return {ref[1:] for _, ref in iter_refs(item.kind, item.body) if ref.startswith("@")}
 
 
 def _entry(row: Any) -> Entry:

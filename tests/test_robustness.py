@@ -131,3 +131,24 @@ def test_copy_between_backends_keeps_the_root(ledger, signer, tmp_path, backend)
     copy.close()
     with pytest.raises(Exception, match="already exists"):
         copy_ledger(ledger, target)
+
+
+@pytest.mark.parametrize("batch_size", [1, 3, 7, 50])
+def test_resumed_import_skips_exactly_what_is_recorded_whatever_the_batches(ledger, signer, batch_size):
+    """Items refer to labels in their own batch and in earlier ones; re-running a prefix
+    that landed, then the whole input, records each item once and in order."""
+    from ledger.importer import Item
+
+    lines = _lines(40, 3, 0)
+
+    def items(count: int) -> list[Item]:
+        return [Item(line["kind"], line["body"], label=line["label"]) for line in lines[:count]]
+
+    first = ledger.append_many(items(17), signer=signer, batch_size=batch_size, skip_existing=True)
+    assert (first.recorded, first.skipped) == (17, 0)
+    again = ledger.append_many(items(40), signer=signer, batch_size=batch_size, skip_existing=True)
+    assert (again.recorded, again.skipped) == (23, 17)
+    assert _as_lines(ledger) == lines
+    once_more = ledger.append_many(items(40), signer=signer, batch_size=batch_size, skip_existing=True)
+    assert (once_more.recorded, once_more.skipped) == (0, 40)
+    verify_ledger(ledger)
