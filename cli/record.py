@@ -270,10 +270,16 @@ def import_(ctx: click.Context, file: Any, fmt: str, batch_size: int, checkpoint
 
     ledger = ctx.obj.ledger
     signer = load_signer(ctx, as_name)
+
     def resolve(ref: str) -> tuple[int, str]:
         entry = ledger.resolve(ref)
         return entry.seq, entry.leaf_hash.hex()
 
+    bar = None
+    if progress_enabled() and file.seekable():
+        total = file.seek(0, 2)
+        file.seek(0)
+        bar = click.progressbar(length=total, label="importing", file=sys.stderr)
     if fmt == "claimreview":
         from ledger.canonical import loads_strict
         from ledger.claimreview import from_claimreview
@@ -281,11 +287,6 @@ def import_(ctx: click.Context, file: Any, fmt: str, batch_size: int, checkpoint
         items: Any = from_claimreview(loads_strict(file.read()))
     else:
         items = plan_import(file, resolve, size=ledger.size())
-    bar = None
-    if progress_enabled() and file.seekable():
-        total = file.seek(0, 2)
-        file.seek(0)
-        bar = click.progressbar(length=total, label="importing", file=sys.stderr)
 
     def on_batch(entries: list[Any]) -> None:
         if bar is not None:

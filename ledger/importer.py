@@ -65,15 +65,20 @@ def parse_lines(lines: Iterable[bytes]) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def resolve_refs(body: dict[str, Any], resolve: Callable[[str], str]) -> dict[str, Any]:
-    """A copy of ``body`` with every reference field passed through ``resolve``."""
-    out = dict(body)
+    """``body`` with every reference field passed through ``resolve``: a copy if any
+    reference changes, else ``body`` itself (bulk imports resolve every line twice)."""
+    out: dict[str, Any] | None = None
     for name in REF_FIELDS:
-        if isinstance(out.get(name), str):
-            out[name] = resolve(out[name])
+        if isinstance(ref := body.get(name), str) and (new := resolve(ref)) != ref:
+            out = dict(body) if out is None else out
+            out[name] = new
     for name in REF_LIST_FIELDS:
-        if isinstance(out.get(name), list):
-            out[name] = [resolve(r) if isinstance(r, str) else r for r in out[name]]
-    return out
+        if isinstance(refs := body.get(name), list):
+            new_refs = [resolve(r) if isinstance(r, str) else r for r in refs]
+            if new_refs != refs:
+                out = dict(body) if out is None else out
+                out[name] = new_refs
+    return body if out is None else out
 
 
 def plan_import(lines: Iterable[bytes], ledger_resolver: Resolver, *, size: int) -> Iterator[Item]:

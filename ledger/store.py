@@ -12,7 +12,7 @@ import time
 from hashlib import sha256
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -30,6 +30,7 @@ from .schema import body_valid, entry_error
 from .checkpoints import DEFAULT_EVERY, Cadence, StoredCheckpoint, last_issued, latest, parse_every, sign_checkpoint
 from .secrets import Secret, commit, committed_paths
 from .tables import LOG, META, NAMES, REFS, SECRETS
+from .writer import BatchWriter, Conflict
 
 ORIGIN_RE = re.compile(r"^[\x21-\x2a\x2c-\x7e]{1,255}\Z")  # no space or "+": a signed-note key name
 SCHEMA_VERSION = "1"
@@ -39,10 +40,12 @@ BATCH_SIZE = 1000
 
 @dataclass
 class Appended:
-    """What a bulk append did: entries recorded, and items skipped as already recorded."""
+    """What a bulk append did: entries recorded, items skipped as already recorded, and
+    batches prepared again because another writer appended meanwhile."""
 
     recorded: int = 0
     skipped: int = 0
+    retried: int = 0
 
 
 @dataclass(frozen=True)
@@ -256,22 +259,66 @@ class Ledger:
         every = Cadence(checkpoint_every, checkpoint_seconds)
         total = Appended()
         recent = Recent()
-        batch: list[Item] = []
-        for item in items:
-            batch.append(item)
-            if len(batch) >= batch_size:
-                self._commit(batch, signer, labels, on_batch, every, skip_existing, total, recent)
-                batch = []
-        if batch:
-            self._commit(batch, signer, labels, on_batch, every, skip_existing, total, recent)
+        pending = _Pending()
+        inflight: list[_Prepared] = []  # submitted to the writer, not yet reported written
+        writer: BatchWriter[_Prepared] = BatchWriter(lambda p: self._write_prepared(p, every, signer))
+        tip: _Tip | None = None
+
+        def landed(done: list[_Prepared]) -> None:
+            for prepared in done:
+                inflight.remove(prepared)
+                pending.forget(prepared)
+                for entry in prepared.entries:  # committed: later batches may find them here
+                    recent.add(entry.leaf_hash, entry.seq, entry.kind)
+                total.recorded += len(prepared.entries)
+                total.skipped += len(prepared.skipped)
+                if on_batch:
+                    on_batch(prepared.entries)
+
+        def settle() -> None:
+            """Wait for the writer; redo, under the write lock, what it could not write
+            because the log moved; raise anything else it met."""
+            nonlocal writer, tip
+            landed(writer.finish())
+            error = writer.error
+            if error is not None and not isinstance(error, Conflict):
+                raise error
+            redo = [p.items for p in inflight]
+            total.retried += len(redo)
+            inflight.clear()
+            pending.clear()
+            for items_again in redo:
+                self._commit(items_again, signer, labels, on_batch, every, skip_existing, total, recent)
+            writer = BatchWriter(lambda p: self._write_prepared(p, every, signer))
+            tip = None
+
+        try:
+            for batch in _batches(items, batch_size):
+                landed(writer.written())
+                if writer.error is not None:
+                    settle()
+                try:
+                    with backend.translate_errors(), self.engine.connect() as conn:  # a fresh snapshot a batch
+                        tip = tip or self._read_tip(conn)
+                        prepared = self._prepare(conn, batch, tip, signer, labels,
+                                                 [] if skip_existing else None, recent, pending)
+                except InputError:
+                    settle()  # the batches before it stay recorded
+                    raise
+                inflight.append(prepared)
+                writer.submit(prepared)
+            settle()
+        finally:
+            writer.finish()
         return total
 
     def _commit(self, batch: list[Item], signer: Signer, labels: dict[str, str],
                 on_batch: Callable[[list[Entry]], None] | None, every: Cadence, skip: bool, total: Appended,
                 recent: Recent) -> None:
+        """Record one batch in one write transaction, preparing it under the lock."""
         skipped: list[Item] = []
         done = self._append_batch(batch, signer, labels, every, skipped=skipped if skip else None, recent=recent)
-        for entry in done:  # committed: later batches may find them here
+        for entry in done:
             recent.add(entry.leaf_hash, entry.seq, entry.kind)
         total.recorded += len(done)
         total.skipped += len(skipped)
@@ -294,85 +341,128 @@ class Ledger:
         skipped: list[Item] | None = None,
         recent: Recent | None = None,
     ) -> list[Entry]:
+        """Prepare and write one batch inside one write transaction: no one can append
+        in between, so single appends never have to be prepared again."""
         with backend.write_transaction(self.engine) as conn:
-            head = self.head_in(conn)
-            coords = range_nodes(head.size)
-            stored = read_nodes(conn, coords)
-            tree = CompactRange.from_nodes(head.size, [stored[c] for c in coords])
-            ring = self.keyring(conn)
-            local: dict[str, tuple[int, str]] = {}
-            stored_lookup = (recent or Recent(0)).lookup(backend.hash_lookup(conn))
+            prepared = self._prepare(conn, items, self._read_tip(conn), signer, labels, skipped,
+                                     recent or Recent(0), _Pending())
+            self._write_prepared(prepared, every, signer, conn=conn, before_commit=before_commit)
+            if skipped is not None:
+                skipped.extend(prepared.skipped)
+            return prepared.entries
 
-            def lookup(ref: str) -> tuple[int, str] | None:
-                found = local.get(ref)
-                return found if found is not None else stored_lookup(ref)
+    def _read_tip(self, conn: Connection) -> _Tip:
+        head = self.head_in(conn)
+        coords = range_nodes(head.size)
+        stored = read_nodes(conn, coords)
+        tree = CompactRange.from_nodes(head.size, [stored[c] for c in coords])
+        return _Tip(head.size, head.leaf_hash, head.recorded_at, tree, self.keyring(conn))
 
-            prev, last_time, seq = head.leaf_hash, head.recorded_at, head.size
-            log_rows, node_rows, ref_rows, secret_rows, entries = [], [], [], [], []
-            seen_content: dict[bytes, str] = {}
-            by_content = backend.content_lookup(conn)
-            signer_hex = signer.key_id.hex()
-            early = self._early_contents(items, labels, conn) if skipped is not None else {}
-            assigned: set[str] = set()  # labels given in this batch
-            for number, item in enumerate(items):
-                try:
-                    known = early.get(number)
-                    if known is not None and assigned.isdisjoint(_labels_used(item)):
-                        item, body_bytes, digest, absent = known
-                    else:
-                        item = self._resolve_labels(item, labels)
-                        body_bytes = canonical_bytes(item.body)
-                        digest = sha256(content_bytes(item.kind, body_bytes)).digest()
-                        absent = any(ref in local for _, ref in iter_refs(item.kind, item.body))
-                    if skipped is not None:
-                        # An entry that refers to one new in this batch cannot be recorded yet.
-                        already = seen_content.get(digest) or (None if absent else by_content(digest))
-                        if already is not None:
-                            if item.label is not None:
-                                labels[item.label] = already
-                                assigned.add(item.label)
-                            skipped.append(item)
-                            continue
-                    recorded_at = max(utc_now(), last_time)
-                    self._check(item, seq=seq, prev=prev, recorded_at=recorded_at, signer_hex=signer_hex)
-                    if ring.signing_key(seq, item.kind, item.body, signer_hex) != signer.public_key:
-                        raise InvalidEntry(f"signer {signer.name} is not the registered key of that name")
-                    targets = check_refs(item.kind, item.body, lookup)
-                    if item.kind == "key":
-                        ring.apply(seq, item.body)
-                except InputError as exc:
-                    raise type(exc)(f"{item.where}: {exc}" if item.where else str(exc)) from None
-                entry = make_entry(
-                    origin=self.origin, seq=seq, prev=prev, recorded_at=recorded_at,
-                    kind=item.kind, body=item.body, signer=signer, body_bytes=body_bytes,
-                )
-                hex_hash = entry.leaf_hash.hex()
-                local[hex_hash] = (seq, item.kind)
+    def _prepare(
+        self, conn: Connection, items: list[Item], tip: _Tip, signer: Signer, labels: dict[str, str],
+        skipped: list[Item] | None, recent: Recent, pending: _Pending,
+    ) -> _Prepared:
+        """Check, sign and hash ``items`` as the entries after ``tip``; advance ``tip``.
+
+        Reads only (references and contents already recorded) go through ``conn``;
+        ``pending`` holds what earlier batches prepared but did not write yet.  On
+        InputError, ``tip`` and ``pending`` are spoilt: the caller reads the tip again.
+        """
+        base = (tip.size, tip.leaf_hash)
+        stored_lookup = recent.lookup(backend.hash_lookup(conn))
+        local = pending.local
+
+        def lookup(ref: str) -> tuple[int, str] | None:
+            found = local.get(ref)
+            return found if found is not None else stored_lookup(ref)
+
+        tree, ring = tip.tree, tip.ring
+        prev, last_time, seq = tip.leaf_hash, tip.recorded_at, tip.size
+        out = _Prepared(items=items, base=base)
+        seen_content = pending.contents
+        by_content = backend.content_lookup(conn)
+        signer_hex = signer.key_id.hex()
+        early = self._early_contents(items, labels, conn) if skipped is not None else {}
+        assigned: set[str] = set()  # labels given in this batch
+        for number, item in enumerate(items):
+            try:
+                known = early.get(number)
+                if known is not None and assigned.isdisjoint(_labels_used(item)):
+                    item, body_bytes, digest, absent = known
+                    absent = absent or any(ref in local for _, ref in iter_refs(item.kind, item.body))
+                else:
+                    item = self._resolve_labels(item, labels)
+                    body_bytes = canonical_bytes(item.body)
+                    digest = sha256(content_bytes(item.kind, body_bytes)).digest()
+                    absent = any(ref in local for _, ref in iter_refs(item.kind, item.body))
                 if skipped is not None:
-                    seen_content[digest] = hex_hash
-                if item.label is not None:
-                    labels[item.label] = hex_hash
-                    assigned.add(item.label)
-                log_rows.append((seq, entry.leaf_hash, item.kind, recorded_at, signer_hex, digest, entry.data))
-                node_rows.append((0, seq, seq, entry.leaf_hash))
-                node_rows.extend((level, idx, seq, node) for level, idx, node in tree.append(entry.leaf_hash))
-                ref_rows.extend((seq, pos, t) for pos, t in enumerate(targets))
-                secret_rows.extend(
-                    (x.commitment, seq, x.path, x.salt, canonical_bytes(x.value).decode("utf-8")) for x in item.secrets
-                )
-                entries.append(entry)
-                prev, last_time, seq = entry.leaf_hash, recorded_at, seq + 1
-            backend.insert_rows(conn, "log", ("seq", "leaf_hash", "kind", "recorded_at", "signer", "content", "data"), log_rows)
-            backend.insert_rows(conn, "tree_node", ("level", "idx", "seq", "hash"), node_rows)
-            backend.insert_rows(conn, "entry_ref", ("seq", "pos", "target"), ref_rows)
-            backend.insert_rows(conn, "secret", ("commitment", "seq", "path", "salt", "value"), secret_rows)
-            if before_commit is not None:
-                before_commit(conn, entries)
-            # A signer that just revoked itself can no longer sign the tree head.
-            last_size, last_time = last_issued(conn)
-            if every.due(seq - last_size, last_time, time.time()) and ring.active(signer.key_id.hex()):
-                sign_checkpoint(conn, origin=self.origin, size=seq, root=tree.root(), signer=signer)
-            return entries
+                    # An entry that refers to one not yet written cannot be recorded already.
+                    already = seen_content.get(digest) or (None if absent else by_content(digest))
+                    if already is not None:
+                        if item.label is not None:
+                            labels[item.label] = already
+                            assigned.add(item.label)
+                        out.skipped.append(item)
+                        continue
+                recorded_at = max(utc_now(), last_time)
+                self._check(item, seq=seq, prev=prev, recorded_at=recorded_at, signer_hex=signer_hex)
+                if ring.signing_key(seq, item.kind, item.body, signer_hex) != signer.public_key:
+                    raise InvalidEntry(f"signer {signer.name} is not the registered key of that name")
+                targets = check_refs(item.kind, item.body, lookup)
+                if item.kind == "key":
+                    ring.apply(seq, item.body)
+            except InputError as exc:
+                raise type(exc)(f"{item.where}: {exc}" if item.where else str(exc)) from None
+            entry = make_entry(
+                origin=self.origin, seq=seq, prev=prev, recorded_at=recorded_at,
+                kind=item.kind, body=item.body, signer=signer, body_bytes=body_bytes,
+            )
+            hex_hash = entry.leaf_hash.hex()
+            local[hex_hash] = (seq, item.kind)
+            if skipped is not None:
+                seen_content[digest] = hex_hash
+                out.contents.append(digest)
+            if item.label is not None:
+                labels[item.label] = hex_hash
+                assigned.add(item.label)
+            out.log_rows.append((seq, entry.leaf_hash, item.kind, recorded_at, signer_hex, digest, entry.data))
+            out.node_rows.append((0, seq, seq, entry.leaf_hash))
+            out.node_rows.extend((level, idx, seq, node) for level, idx, node in tree.append(entry.leaf_hash))
+            out.ref_rows.extend((seq, pos, t) for pos, t in enumerate(targets))
+            out.secret_rows.extend(
+                (x.commitment, seq, x.path, x.salt, canonical_bytes(x.value).decode("utf-8")) for x in item.secrets
+            )
+            out.entries.append(entry)
+            prev, last_time, seq = entry.leaf_hash, recorded_at, seq + 1
+        tip.size, tip.leaf_hash, tip.recorded_at = seq, prev, last_time
+        out.size, out.root = seq, tree.root()
+        # A signer that just revoked itself can no longer sign the tree head.
+        out.may_checkpoint = ring.active(signer_hex) is not None
+        return out
+
+    def _write_prepared(
+        self, prepared: _Prepared, every: Cadence, signer: Signer, *, conn: Connection | None = None,
+        before_commit: Callable[[Connection, list[Entry]], None] | None = None,
+    ) -> None:
+        """Insert a prepared batch and its checkpoint, if one is due, in a write
+        transaction (``conn``'s, or a new one); Conflict if the log moved since."""
+        if conn is None:
+            with backend.write_transaction(self.engine) as own:
+                self._write_prepared(prepared, every, signer, conn=own, before_commit=before_commit)
+            return
+        head = self.head_in(conn)
+        if (head.size, head.leaf_hash) != prepared.base:
+            raise Conflict(f"the log moved from {prepared.base[0]} to {head.size} entries")
+        backend.insert_rows(conn, "log", ("seq", "leaf_hash", "kind", "recorded_at", "signer", "content", "data"),
+                            prepared.log_rows)
+        backend.insert_rows(conn, "tree_node", ("level", "idx", "seq", "hash"), prepared.node_rows)
+        backend.insert_rows(conn, "entry_ref", ("seq", "pos", "target"), prepared.ref_rows)
+        backend.insert_rows(conn, "secret", ("commitment", "seq", "path", "salt", "value"), prepared.secret_rows)
+        if before_commit is not None:
+            before_commit(conn, prepared.entries)
+        last_size, last_time = last_issued(conn)
+        if prepared.may_checkpoint and every.due(prepared.size - last_size, last_time, time.time()):
+            sign_checkpoint(conn, origin=self.origin, size=prepared.size, root=prepared.root, signer=signer)
 
     def _early_contents(self, items: list[Item], labels: dict[str, str], conn: Connection,
                         ) -> dict[int, tuple[Item, bytes, bytes, bool]]:
@@ -400,7 +490,7 @@ class Ledger:
             body = resolve_refs(item.body, lambda ref: labels[ref[1:]] if ref.startswith("@") else ref)
         except KeyError as exc:
             raise UnknownRef(f"no earlier line has label {exc.args[0]!r}") from None
-        return Item(item.kind, body, item.label, item.where, item.secrets)
+        return item if body is item.body else Item(item.kind, body, item.label, item.where, item.secrets)
 
     def _check(self, item: Item, *, seq: int, prev: bytes, recorded_at: str, signer_hex: str) -> None:
         """Refuse a body its schema or the calendar rejects, before anything is signed.
@@ -565,6 +655,65 @@ class Ledger:
             query = query.where(LOG.c.kind == kind)
         with backend.translate_errors(), self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
+
+
+@dataclass
+class _Tip:
+    """The log's tip as a batch is prepared on it: advanced by each prepared batch."""
+
+    size: int
+    leaf_hash: bytes
+    recorded_at: str
+    tree: CompactRange
+    ring: KeyRing
+
+
+@dataclass(eq=False)
+class _Prepared:
+    """A batch signed and hashed, with the rows to insert, waiting for its transaction."""
+
+    items: list[Item]
+    base: tuple[int, bytes]  # (size, leaf hash) of the tip it follows
+    entries: list[Entry] = field(default_factory=list)
+    skipped: list[Item] = field(default_factory=list)
+    contents: list[bytes] = field(default_factory=list)
+    log_rows: list[tuple[Any, ...]] = field(default_factory=list)
+    node_rows: list[tuple[Any, ...]] = field(default_factory=list)
+    ref_rows: list[tuple[Any, ...]] = field(default_factory=list)
+    secret_rows: list[tuple[Any, ...]] = field(default_factory=list)
+    size: int = 0
+    root: bytes = b""
+    may_checkpoint: bool = False
+
+
+@dataclass
+class _Pending:
+    """Entries prepared but not yet written: references and contents later batches of
+    the same import must find, since storage does not hold them yet."""
+
+    local: dict[str, tuple[int, str]] = field(default_factory=dict)
+    contents: dict[bytes, str] = field(default_factory=dict)
+
+    def forget(self, prepared: _Prepared) -> None:
+        for entry in prepared.entries:
+            self.local.pop(entry.leaf_hash.hex(), None)
+        for digest in prepared.contents:
+            self.contents.pop(digest, None)
+
+    def clear(self) -> None:
+        self.local.clear()
+        self.contents.clear()
+
+
+def _batches(items: Iterable[Item], size: int) -> Iterator[list[Item]]:
+    batch: list[Item] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) >= size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
 
 
 def _labels_used(item: Item) -> set[str]:

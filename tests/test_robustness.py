@@ -152,3 +152,45 @@ def test_resumed_import_skips_exactly_what_is_recorded_whatever_the_batches(ledg
     once_more = ledger.append_many(items(40), signer=signer, batch_size=batch_size, skip_existing=True)
     assert (once_more.recorded, once_more.skipped) == (0, 40)
     verify_ledger(ledger)
+
+
+SINGLE_WRITER = """
+import sys
+from ledger.keys import KeyStore
+from ledger.store import Ledger
+target, home, name, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+signer = KeyStore(__import__("pathlib").Path(home)).load("alice", b"%s")
+ledger = Ledger.open(target)
+print("ready", flush=True)
+sys.stdin.readline()
+for n in range(count):
+    ledger.append("source", {"name": f"{name} {n}", "type": "person"}, signer=signer)
+ledger.close()
+""" % PASSPHRASE.encode().decode()
+
+
+def test_bulk_import_beside_other_writers_records_everything_once_in_order(ledger, signer, key_home, db_target):
+    """The import writes batches while it signs the next; when another writer appends
+    in between, the batch is prepared again on the new tip, never forked or lost."""
+    from ledger.importer import Item
+
+    writers = [subprocess.Popen([sys.executable, "-c", SINGLE_WRITER, db_target, str(key_home), f"w{w}", "150"],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for w in range(2)]
+    for proc in writers:
+        assert proc.stdout.readline().strip() == "ready"
+    for proc in writers:
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    items = [Item("source", {"name": f"bulk {n}", "type": "dataset"}) for n in range(3000)]
+    done = ledger.append_many(items, signer=signer, batch_size=40, checkpoint_every=0)
+    for proc in writers:
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err
+    assert done.recorded == 3000
+    report = verify_ledger(ledger)
+    assert report.size == 1 + 3000 + 2 * 150
+    names = [e.body["name"] for e in ledger.iter_entries(kind="source")]
+    assert [n for n in names if n.startswith("bulk ")] == [f"bulk {n}" for n in range(3000)]
+    for w in range(2):
+        assert [n for n in names if n.startswith(f"w{w} ")] == [f"w{w} {n}" for n in range(150)]
