@@ -61,7 +61,11 @@ def create(url: str, *, must_exist: bool, read_only: bool = False) -> Engine:
         _sqlite_transactions(engine, read_only=read_only)
         return engine
     try:
-        return create_engine(url, pool_pre_ping=True)
+        # No server-side prepared statements: psycopg prepares a query after five runs,
+        # and PostgreSQL may then keep a generic plan made while the log was empty (a
+        # sequential scan), which a bulk import would run a million entries later.
+        connect_args = {"prepare_threshold": None} if make_url(url).get_backend_name() == "postgresql" else {}
+        return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
     except (ArgumentError, ImportError) as exc:
         raise InputError(f"cannot use database URL {url!r}: {exc}") from exc
 
@@ -179,6 +183,19 @@ def content_lookup(conn: Connection) -> Callable[[bytes], str | None]:
         return bytes(row[0]).hex() if row is not None else None
 
     return lookup
+
+
+def refresh_statistics(engine: Engine) -> None:
+    """Have the planner's statistics catch up with a log that grew quickly.
+
+    PostgreSQL plans by its statistics, which autovacuum refreshes only now and then;
+    until it does, a log that grew from empty looks tiny, and looking up a batch of
+    contents at once is planned as a scan of the whole table.  A bulk import calls this
+    each time the log has doubled.  SQLite needs nothing: it uses the indexes anyway.
+    """
+    if engine.dialect.name == "postgresql":  # in a transaction of its own: a rolled-back ANALYZE keeps nothing
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("ANALYZE log, tree_node, entry_ref")
 
 
 def contents_lookup(conn: Connection, digests: list[bytes]) -> dict[bytes, str]:

@@ -35,6 +35,8 @@ from .writer import BatchWriter, Conflict
 ORIGIN_RE = re.compile(r"^[\x21-\x2a\x2c-\x7e]{1,255}\Z")  # no space or "+": a signed-note key name
 SCHEMA_VERSION = "1"
 BATCH_SIZE = 1000
+IMPORT_RECENT = 1 << 17  # entries a bulk import remembers by hash (~25 MB): most references land here
+ANALYZE_FROM = 20_000  # log size from which a bulk import refreshes PostgreSQL's statistics as it doubles
 
 
 
@@ -176,12 +178,17 @@ class Ledger:
     def head_in(self, conn: Connection) -> Head:
         """The tip as ``conn`` sees it: callers that go on reading in the same
         transaction (verify, proofs) get one consistent snapshot."""
-        row = conn.execute(
-            select(LOG.c.seq, LOG.c.leaf_hash, LOG.c.recorded_at).order_by(LOG.c.seq.desc()).limit(1)
-        ).first()
+        # On the driver's cursor: a proof's first call would otherwise spend about as
+        # long compiling this statement as the proof takes (bench_proofs.py, cold).
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            cursor.execute("SELECT seq, leaf_hash, recorded_at FROM log ORDER BY seq DESC LIMIT 1")
+            row = cursor.fetchone()
+        finally:
+            cursor.close()
         if row is None:
             return Head(0, ZERO_HASH, "")
-        return Head(row.seq + 1, bytes(row.leaf_hash), row.recorded_at)
+        return Head(row[0] + 1, bytes(row[1]), row[2])
 
     def head(self) -> Head:
         with backend.translate_errors(), self.engine.connect() as conn:
@@ -258,8 +265,9 @@ class Ledger:
             raise InputError("checkpoint cadence in seconds must be more than 0")
         every = Cadence(checkpoint_every, checkpoint_seconds)
         total = Appended()
-        recent = Recent()
+        recent = Recent(IMPORT_RECENT)
         pending = _Pending()
+        analyzed = 0  # log size when the planner's statistics were last refreshed
         inflight: list[_Prepared] = []  # submitted to the writer, not yet reported written
         writer: BatchWriter[_Prepared] = BatchWriter(lambda p: self._write_prepared(p, every, signer))
         tip: _Tip | None = None
@@ -300,6 +308,9 @@ class Ledger:
                 try:
                     with backend.translate_errors(), self.engine.connect() as conn:  # a fresh snapshot a batch
                         tip = tip or self._read_tip(conn)
+                        if tip.size >= max(2 * analyzed, ANALYZE_FROM):
+                            backend.refresh_statistics(self.engine)
+                            analyzed = tip.size
                         prepared = self._prepare(conn, batch, tip, signer, labels,
                                                  [] if skip_existing else None, recent, pending)
                 except InputError:

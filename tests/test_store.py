@@ -263,3 +263,23 @@ def test_query_tables_mirror_the_models():
     defined = {name: [c.name for c in t.columns] for name, t in Meta.metadata.tables.items()}
     mirrored = {t.name: [c.name for c in t.columns] for t in ALL}
     assert mirrored == defined
+
+
+def test_bulk_import_refreshes_postgresql_statistics_as_the_log_grows(ledger, signer, backend, monkeypatch):
+    """Without statistics PostgreSQL plans a batch's content lookup as a scan of the
+    whole log; a bulk import analyzes the tables as the log doubles (SQLite: no-op)."""
+    import ledger.store as store_module
+    from ledger.importer import Item
+
+    if backend != "postgresql":
+        pytest.skip("PostgreSQL's planner statistics")
+    with ledger.engine.connect() as conn:
+        def stats() -> int:
+            return conn.exec_driver_sql("SELECT count(*) FROM pg_statistic WHERE starelid = 'log'::regclass").scalar()
+
+        assert stats() == 0
+        monkeypatch.setattr(store_module, "ANALYZE_FROM", 10)
+        items = [Item("source", {"name": f"s{n}", "type": "person"}) for n in range(60)]
+        ledger.append_many(items, signer=signer, batch_size=10, skip_existing=True)
+        conn.rollback()  # a new snapshot
+        assert stats() > 0
