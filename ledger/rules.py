@@ -71,15 +71,27 @@ Lookup = Callable[[str], tuple[int, str] | None]
 class Recent:
     """The last ``limit`` entries seen, by leaf hash: most references name recent
     entries, so bulk import and verify answer them here and ask storage only on a miss.
-    Bounded, so memory stays flat however long the log."""
+    Bounded, so memory stays flat however long the log.
+
+    The oldest is found through a ring of the hashes, not by iterating the dict: a dict
+    that forgets its oldest keys keeps their empty slots at its front until it is
+    resized, and iterating skips them all, which grows with ``limit``.
+    """
 
     def __init__(self, limit: int = 1 << 15) -> None:
         self.limit = limit
         self.entries: dict[bytes, tuple[int, str]] = {}
+        self._ring: list[bytes | None] = [None] * limit
+        self._next = 0
 
     def add(self, leaf_hash: bytes, seq: int, kind: str) -> None:
-        if len(self.entries) >= self.limit:
-            del self.entries[next(iter(self.entries))]
+        if not self.limit:
+            return
+        oldest = self._ring[self._next]
+        if oldest is not None:
+            self.entries.pop(oldest, None)
+        self._ring[self._next] = leaf_hash
+        self._next = (self._next + 1) % self.limit
         self.entries[leaf_hash] = (seq, kind)
 
     def lookup(self, fallback: Callable[[bytes], tuple[int, str] | None]) -> Lookup:

@@ -283,3 +283,19 @@ def test_bulk_import_refreshes_postgresql_statistics_as_the_log_grows(ledger, si
         ledger.append_many(items, signer=signer, batch_size=10, skip_existing=True)
         conn.rollback()  # a new snapshot
         assert stats() > 0
+
+
+def test_recent_entries_keep_exactly_the_last_ones():
+    from ledger.rules import Recent
+
+    recent = Recent(3)
+    asked = []
+    lookup = recent.lookup(lambda digest: asked.append(digest) or None)
+    for seq in range(5):
+        recent.add(bytes([seq]) * 32, seq, "claim")
+    assert sorted(s for s, _ in recent.entries.values()) == [2, 3, 4]
+    assert lookup((bytes([4]) * 32).hex()) == (4, "claim") and asked == []
+    assert lookup((bytes([1]) * 32).hex()) is None and asked == [bytes([1]) * 32]  # forgotten: storage is asked
+    assert lookup("not hex") is None
+    recent.add(bytes([4]) * 32, 4, "claim")  # seen again: still one entry, and the oldest goes
+    assert sorted(s for s, _ in recent.entries.values()) == [3, 4]
