@@ -15,18 +15,17 @@ from collections.abc import Callable
 from functools import cache, cached_property
 from pathlib import Path
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from typing import TYPE_CHECKING
 
 from .errors import InputError, KeyStoreError, LedgerExists
 
+if TYPE_CHECKING:  # imported where used: commands that sign nothing skip cryptography's ~20 ms
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
-_RAW = serialization.Encoding.Raw, serialization.PublicFormat.Raw
-
-
 def raw_public_key(key: Ed25519PublicKey) -> bytes:
     """The 32 raw bytes of an Ed25519 public key."""
-    return key.public_bytes(*_RAW)
+    return key.public_bytes_raw()
 
 
 def key_id(public_key: bytes) -> bytes:
@@ -134,6 +133,9 @@ class KeyStore:
             raise LedgerExists(f"key {name!r} already exists at {path}")
         if not passphrase:
             raise KeyStoreError("a key needs a non-empty passphrase")
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
         private = Ed25519PrivateKey.generate()
         pem = private.private_bytes(
             serialization.Encoding.PEM,
@@ -160,6 +162,9 @@ class KeyStore:
                 f"key file {path} is accessible by others (mode {stat.S_IMODE(mode):o}); "
                 f"run: chmod 600 {path}"
             )
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
         try:
             private = serialization.load_pem_private_key(path.read_bytes(), password=passphrase)
         except (ValueError, TypeError) as exc:

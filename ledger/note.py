@@ -24,8 +24,10 @@ from collections.abc import Iterable
 from dataclasses import InitVar, dataclass, field
 from typing import NamedTuple
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported where used: commands that only parse notes skip cryptography's ~20 ms
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from ledger.errors import InputError, VerificationError
 
@@ -86,6 +88,8 @@ class Verifier:
     _key: Ed25519PublicKey = field(init=False, repr=False, compare=False)
 
     def __post_init__(self, key: Ed25519PublicKey | bytes) -> None:
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
         _check_key_name(self.name)
         _check_alg(self.alg)
         if isinstance(key, Ed25519PublicKey):
@@ -127,6 +131,8 @@ class Verifier:
                 f"invalid signature for key {_key_label(self)}: {len(sig)} bytes,"
                 f" expected {_ED25519_SIGNATURE_SIZE}"
             )
+        from cryptography.exceptions import InvalidSignature
+
         try:
             self._key.verify(sig, msg)
         except InvalidSignature:
@@ -551,6 +557,8 @@ def _check_key_id(key: Verifier | Signer, hex_id: str, where: str) -> None:
 
 
 def _private_key(key: Ed25519PrivateKey | bytes, name: str) -> Ed25519PrivateKey:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
     if isinstance(key, Ed25519PrivateKey):
         return key
     if isinstance(key, bytes | bytearray) and len(key) == _ED25519_KEY_SIZE:
