@@ -258,6 +258,10 @@ def stream(conn: Connection, sql: str, params: tuple[object, ...] = (), *, size:
 _cursor_names = itertools.count()
 
 
+# Below SQLite's default limit of 32,766 bound values a statement (and PostgreSQL's 65,535).
+MULTI_ROW_PARAMS = 7000
+
+
 def insert_rows(conn: Connection, table: str, columns: tuple[str, ...], rows: list[tuple]) -> None:
     """Insert many rows through the driver's own cursor (bulk appends are hot).
 
@@ -287,9 +291,6 @@ def insert_rows(conn: Connection, table: str, columns: tuple[str, ...], rows: li
     finally:
         cursor.close()
 
-
-# Below SQLite's default limit of 32,766 bound values a statement (and PostgreSQL's 65,535).
-MULTI_ROW_PARAMS = 7000
 
 
 def compact(engine: Engine) -> None:

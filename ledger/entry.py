@@ -162,6 +162,20 @@ def content_bytes(kind: str, body_bytes: bytes) -> bytes:
     return b"".join((b'{"body":', body_bytes, b',"kind":"', kind.encode("ascii"), b'"}'))
 
 
+_KIND_MEMBER = b',"kind":"'
+
+
+def content_of(data: bytes, kind: str) -> bytes:
+    """``content_bytes`` of a canonical entry, its body cut from the entry's bytes.
+
+    The body is the first member; the top-level ``,"kind":"`` is the last one in the
+    bytes, since every quote inside a string is escaped and the members after it are
+    all strings or integers.  Verify saves a canonicalisation an entry this way;
+    tests/test_entry.py checks it against ``rfc8785``.
+    """
+    return content_bytes(kind, data[len(b'{"body":'):data.rindex(_KIND_MEMBER)])
+
+
 _VERSION_TAIL = b'","v":%d}' % FORMAT_VERSION
 _origin_cache: dict[str, bytes] = {}
 

@@ -26,7 +26,7 @@ from sqlalchemy.engine import Connection
 
 from . import backend
 from .canonical import canonical_bytes, loads_stored
-from .entry import ZERO_HASH, signed_message
+from .entry import ZERO_HASH, content_of, signed_message
 from .errors import InputError, InvalidEntry, VerificationError
 from .keys import key_id, verify_signature
 from .merkle import CompactRange, leaf_hash
@@ -108,21 +108,6 @@ def check_entry(
         message=signed_message(data, value["sig"]),  # data is canonical: checked above
     )
     return Checked(value["prev"], value["recorded_at"], value["kind"], value["signer"], value["body"], signature_ok)
-
-
-_KIND_MEMBER = b',"kind":"'
-
-
-def content_of(data: bytes, kind: str) -> bytes:
-    """canonical_bytes({"kind", "body"}) of a canonical entry, cut from its bytes.
-
-    The body is the first member; the top-level ``,"kind":"`` is the last one in the
-    bytes, since every quote inside a string is escaped and the members after it are
-    all strings or integers.  The cut saves a second canonicalisation per entry;
-    tests/test_entry.py checks it against ``rfc8785``.
-    """
-    at = data.rindex(_KIND_MEMBER)
-    return b"".join((data[:at], _KIND_MEMBER, kind.encode("ascii"), b'"}'))
 
 
 _worker_context: tuple[str, dict[str, bytes]] = ("", {})

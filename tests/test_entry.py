@@ -68,6 +68,6 @@ def test_assembled_envelope_escapes_any_origin(entry, origin):
 def test_content_cut_from_entry_bytes_equals_rfc8785(entry):
     import rfc8785
 
-    from ledger.verify import content_of
+    from ledger.entry import content_of
 
     assert content_of(canonical_bytes(entry), entry["kind"]) == rfc8785.dumps({"kind": entry["kind"], "body": entry["body"]})
