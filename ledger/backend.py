@@ -202,17 +202,46 @@ def contents_lookup(conn: Connection, digests: list[bytes]) -> dict[bytes, str]:
     """``content hash -> leaf hash hex`` for many content hashes in a few queries: a
     bulk import asks about a whole batch at once (on PostgreSQL a query is a round trip)."""
     found: dict[bytes, str] = {}
+    for content, leaf in rows_in(conn, "SELECT content, leaf_hash FROM log WHERE content IN ({})", digests):
+        found.setdefault(bytes(content), bytes(leaf).hex())
+    return found
+
+
+def hashes_lookup(conn: Connection, digests: list[bytes], *, below: int) -> dict[bytes, tuple[int, str]]:
+    """``leaf hash -> (seq, kind)`` of the entries before seq ``below`` among ``digests``,
+    in a few queries: verify resolves a range's references to earlier ranges at once."""
+    found: dict[bytes, tuple[int, str]] = {}
+    for leaf, seq, kind in rows_in(conn, "SELECT leaf_hash, seq, kind FROM log WHERE leaf_hash IN ({})", digests):
+        if isinstance(seq, int) and seq < below:
+            found[bytes(leaf)] = (seq, kind)
+    return found
+
+
+def rows_in(conn: Connection, sql: str, values: list[bytes] | list[int], part: int = 500) -> Iterator[tuple]:
+    """The rows of ``sql`` with its ``{}`` filled by placeholders for ``values``, a few
+    hundred a statement.  ``sql`` is our constant text; values are bound."""
     placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     cursor = conn.connection.driver_connection.cursor()
     try:
-        for start in range(0, len(digests), 500):
-            part = digests[start:start + 500]
-            cursor.execute(f"SELECT content, leaf_hash FROM log WHERE content IN ({', '.join([placeholder] * len(part))})", part)
-            for content, leaf in cursor.fetchall():
-                found.setdefault(bytes(content), bytes(leaf).hex())
+        for start in range(0, len(values), part):
+            chunk = values[start:start + part]
+            cursor.execute(sql.format(", ".join([placeholder] * len(chunk))), chunk)
+            yield from cursor.fetchall()
     finally:
         cursor.close()
-    return found
+
+
+def fetch_all(conn: Connection, sql: str, params: tuple[object, ...] = ()) -> list[tuple]:
+    """Every row of ``sql`` at once, on the driver's own cursor: for bounded reads, such
+    as one range of the log that a verify worker checks.  ``?`` placeholders; values bound."""
+    if conn.dialect.paramstyle != "qmark":
+        sql = sql.replace("?", "%s")
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
 
 
 def hash_lookup(conn: Connection) -> Callable[[bytes], tuple[int, str] | None]:

@@ -99,9 +99,12 @@ def latest(conn: Connection) -> StoredCheckpoint | None:
     return _with_cosignatures(conn, row) if row is not None else None
 
 
-def iter_checkpoints(conn: Connection, *, below: int | None = None) -> Iterator[StoredCheckpoint]:
-    """Every checkpoint in size order (then issue order), without cosignatures."""
+def iter_checkpoints(conn: Connection, *, above: int | None = None, below: int | None = None) -> Iterator[StoredCheckpoint]:
+    """Every checkpoint in size order (then issue order), without cosignatures; only
+    those of size > ``above`` and <= ``below`` when given."""
     query = select(CHECKPOINTS).order_by(CHECKPOINTS.c.size, CHECKPOINTS.c.id)
+    if above is not None:
+        query = query.where(CHECKPOINTS.c.size > above)
     if below is not None:
         query = query.where(CHECKPOINTS.c.size <= below)
     for row in conn.execution_options(stream_results=True, yield_per=1000).execute(query):

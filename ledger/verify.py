@@ -5,39 +5,42 @@ envelope fields against the query columns, origin, prev link, recording time ord
 the signature against the key valid at that point, references, the ``entry_ref``
 projection and the stored Merkle nodes.  The first failure is raised with its seq.
 
-It streams: memory stays flat however long the log.  The per-entry checks that need no
-context (hashing, parsing, schema, signature) run in worker processes when the log is
-long enough to pay for them; the checks that need the entries before run here.
+The log is checked in ranges of ``CHUNK`` entries, each read with a few bounded
+queries, so memory stays flat however long the log.  A long log's ranges go to worker
+processes that read their own rows and check everything, the checks that need the
+entries before included: a worker resumes at its range's start from what storage says
+of the entries before it (the previous leaf hash and recording time, the Merkle nodes
+that make up the tree of that size, the key entries).  That is sound because the ranges
+before check exactly those stored values, and the failure reported is the first in seq
+order: if what a worker resumed from is wrong, an earlier range has failed already.
 """
 
 from __future__ import annotations
 
 import os
 from hashlib import sha256
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
-from contextlib import ExitStack, closing
+from collections.abc import Callable
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
-from itertools import islice
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import func, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Engine
 
 from . import backend
 from .canonical import canonical_bytes, loads_stored
 from .entry import ZERO_HASH, content_of, signed_message
-from .errors import InputError, InvalidEntry, VerificationError
+from .errors import InputError, InvalidEntry, LedgerError, VerificationError
 from .keys import key_id, verify_signature
-from .merkle import CompactRange, leaf_hash
-from .rules import KeyRing, Recent, check_refs, check_times
+from .merkle import CompactRange, leaf_hash, range_nodes
+from .rules import KeyRing, check_refs, check_times
 from .schema import entry_error
 from .checkpoints import StoredCheckpoint, iter_checkpoints, open_checkpoint
 from .note import Verifier
-from .store import Ledger
-from .tables import LOG, REFS, TREE
+from .store import Ledger, read_nodes
+from .tables import REFS, TREE
 
-CHUNK = 2000
+CHUNK = 2048  # entries a range
 PARALLEL_THRESHOLD = 4 * CHUNK
 Progress = Callable[[int, int], None]
 
@@ -50,8 +53,7 @@ class Report:
     root: bytes
 
 
-@dataclass(frozen=True)
-class Checked:
+class Checked(NamedTuple):  # a tuple: made once an entry, and a dataclass costs more
     """What the context-free checks learned of one entry, for the sequential checks."""
 
     prev: str
@@ -110,38 +112,276 @@ def check_entry(
     return Checked(value["prev"], value["recorded_at"], value["kind"], value["signer"], value["body"], signature_ok)
 
 
-_worker_context: tuple[str, dict[str, bytes]] = ("", {})
+@dataclass(frozen=True)
+class Context:
+    """What every range is checked against, read once before any range is."""
+
+    origin: str
+    size: int
+    keys: dict[str, bytes]  # every public key a key entry registers, by id
+    key_entries: tuple[tuple[int, bytes], ...]  # (seq, stored bytes) of the rows whose kind is key
 
 
-def _init_worker(origin: str, keys: dict[str, bytes]) -> None:
-    global _worker_context
-    _worker_context = (origin, keys)
+@dataclass
+class State:
+    """Where the checks stand before entry ``seq``: carried from range to range in one
+    process, or resumed from storage by a worker."""
+
+    seq: int
+    prev_hash: str
+    prev_time: str
+    tree: CompactRange
+    ring: KeyRing
 
 
-def _check_chunk(rows: list[tuple[int, bytes, str, str, str, bytes, bytes]]) -> list[Checked | str]:
-    origin, keys = _worker_context
-    return [check_entry(row[:6], origin, keys, row[6]) for row in rows]
+def verify_ledger(ledger: Ledger, *, workers: int | None = None, progress: Progress | None = None) -> Report:
+    """Recompute and check everything from the stored bytes; raise VerificationError at the first fault."""
+    engine = ledger.engine
+    with backend.translate_errors(), engine.connect() as conn:
+        size = ledger.head_in(conn).size
+        context = _context(conn, ledger.origin, size)
+        ranges = [(start, min(start + CHUNK, size)) for start in range(0, size, CHUNK)]
+        workers = workers if workers is not None else min(2, os.cpu_count() or 1)
+        if workers > 1 and size >= PARALLEL_THRESHOLD:
+            root = _verify_in_workers(engine, context, ranges, workers, progress)
+        else:
+            state = _resume(conn, context, 0)
+            for _, end in ranges:
+                state = _verify_range(conn, context, state, end)
+                if progress is not None:
+                    progress(end, size)
+            root = state.tree.root()
+        _check_late_checkpoints(conn, size)
+        _check_tail(conn, size)
+        _check_guards(conn)
+        return Report(size=size, root=root)
 
 
-def _registered_keys(conn: Connection, size: int) -> dict[str, bytes]:
+def _context(conn: Connection, origin: str, size: int) -> Context:
+    query = "SELECT seq, data FROM log WHERE kind = 'key' AND seq < ? ORDER BY seq"
+    entries = tuple((seq, _as_bytes(data)) for seq, data in backend.fetch_all(conn, query, (size,)))
+    return Context(origin, size, _registered_keys(entries), entries)
+
+
+def _registered_keys(entries: tuple[tuple[int, bytes], ...]) -> dict[str, bytes]:
     """Every public key any key entry registers, by id.  Ids are hashes of the keys, so
     a tampered entry can only drop a key from this map, never substitute one."""
     keys = {}
-    query = select(LOG.c.data).where(LOG.c.kind == "key", LOG.c.seq < size)
-    for (data,) in conn.execute(query):
+    for _, data in entries:
         try:
-            body = loads_stored(bytes(data))["body"]
-            public_key = bytes.fromhex(body["public_key"])
+            public_key = bytes.fromhex(loads_stored(data)["body"]["public_key"])
         except (ValueError, KeyError, TypeError, InputError):
             continue
         keys[key_id(public_key).hex()] = public_key
     return keys
 
 
-def _rows(conn: Connection, size: int) -> Iterator[tuple[int, bytes, str, str, str, bytes, bytes]]:
-    sql = "SELECT seq, leaf_hash, kind, recorded_at, signer, data, content FROM log WHERE seq < ? ORDER BY seq"
-    for row in backend.stream(conn, sql, (size,), size=CHUNK):
-        yield (row[0], _as_bytes(row[1]), row[2], row[3], row[4], _as_bytes(row[5]), _as_bytes(row[6]))
+def _resume(conn: Connection, context: Context, start: int) -> State:
+    """The state before entry ``start``, from what storage says of the entries before it.
+
+    Every value read here is one that the ranges before ``start`` check, so any fault in
+    it is reported there first; the errors raised here only say what went wrong.
+    """
+    if start == 0:
+        return State(0, ZERO_HASH.hex(), "", CompactRange(), KeyRing())
+    row = backend.fetch_all(conn, "SELECT leaf_hash, recorded_at FROM log WHERE seq = ?", (start - 1,))
+    if not row:
+        raise VerificationError("missing from the log", seq=start - 1)
+    coords = range_nodes(start)
+    try:
+        nodes = read_nodes(conn, coords)
+        tree = CompactRange.from_nodes(start, [_as_bytes(nodes[c]) for c in coords])
+    except InputError as exc:
+        raise VerificationError(str(exc), seq=start - 1) from None
+    ring = KeyRing()
+    for seq, data in context.key_entries:
+        if seq >= start:
+            break
+        try:
+            value = loads_stored(data)
+            ring.signing_key(seq, "key", value["body"], value["signer"])
+            ring.apply(seq, value["body"])
+        except (ValueError, KeyError, TypeError, InputError) as exc:
+            raise VerificationError(f"key entry does not apply: {exc}", seq=seq) from None
+    return State(start, _as_bytes(row[0][0]).hex(), str(row[0][1]), tree, ring)
+
+
+def _verify_range(conn: Connection, context: Context, state: State, end: int) -> State:
+    """Check entries ``state.seq`` to ``end - 1``; return the state after them.
+
+    First each entry on its own (``check_entry``), then in order what needs the entries
+    before.  A failure found by the first pass is raised once the second has reached it,
+    so the failure raised is always the first in seq order.
+    """
+    start = state.seq
+    # The first range also reads anything a tamperer stored below seq 0.
+    where, params = ("seq >= ? AND seq < ?", (start, end)) if start else ("seq < ?", (end,))
+    checked: list[tuple[bytes, Checked]] = []
+    failure: VerificationError | None = None
+    for raw in backend.fetch_all(conn, f"SELECT seq, leaf_hash, kind, recorded_at, signer, data, content FROM log WHERE {where} ORDER BY seq", params):
+        seq = start + len(checked)
+        if raw[0] != seq:
+            failure = VerificationError(f"missing from the log (the next stored entry is {raw[0]})", seq=seq)
+            break
+        row = (seq, _bytes(raw[1]), raw[2], raw[3], raw[4], _bytes(raw[5]))
+        outcome = check_entry(row, context.origin, context.keys, _bytes(raw[6]))
+        if isinstance(outcome, str):
+            failure = VerificationError(outcome, seq=seq)
+            break
+        checked.append((row[1], outcome))
+    else:
+        if start + len(checked) != end:
+            failure = _missing(conn, start + len(checked), context.size)
+
+    nodes = iter(backend.fetch_all(conn, f"SELECT seq, level, idx, hash FROM tree_node WHERE {where} ORDER BY seq, level", params))
+    ref_rows = backend.fetch_all(conn, f"SELECT seq, pos, target FROM entry_ref WHERE {where} ORDER BY seq, pos", params)
+    refs = iter(ref_rows)
+    earlier = _earlier_targets(conn, ref_rows, start)
+    checkpoints = iter_checkpoints(conn, above=start if start else None, below=end)
+    next_node, next_ref, next_cp = next(nodes, None), next(refs, None), next(checkpoints, None)
+    if next_cp is not None and next_cp.size < 1:
+        raise VerificationError(f"checkpoint {next_cp.id} has size {next_cp.size}", seq=0)
+    tree, ring = state.tree, state.ring
+    prev_hash, prev_time = state.prev_hash, state.prev_time
+    here: dict[bytes, tuple[int, str]] = {}  # this range's entries checked so far
+    seq = start
+
+    def lookup(ref: str) -> tuple[int, str] | None:
+        try:
+            digest = bytes.fromhex(ref)
+        except ValueError:
+            return None
+        found = here.get(digest) or earlier.get(digest)
+        if found is None and start:  # not where the projection says: ask storage
+            found = earlier[digest] = backend.hashes_lookup(conn, [digest], below=start).get(digest)
+        return found
+
+    for seq, (digest, entry) in enumerate(checked, start):
+        if entry.prev != prev_hash:
+            raise VerificationError(f"prev hash mismatch: expected {prev_hash[:12]}, got {entry.prev[:12]}", seq=seq)
+        if entry.recorded_at < prev_time:
+            raise VerificationError(f"recorded_at {entry.recorded_at} is earlier than the entry before ({prev_time})", seq=seq)
+        try:
+            ring.signing_key(seq, entry.kind, entry.body, entry.signer)
+            if not entry.signature_ok:
+                raise VerificationError("signature does not verify", seq=seq)
+            targets = check_refs(entry.kind, entry.body, lookup)
+            if entry.kind == "key":
+                ring.apply(seq, entry.body)
+        except InvalidEntry as exc:
+            raise VerificationError(str(exc), seq=seq) from None
+        for pos, target in enumerate(targets):
+            if next_ref is None or tuple(next_ref) != (seq, pos, target):
+                raise VerificationError(f"reference projection disagrees with the entry (ref {pos} -> {target})", seq=seq)
+            next_ref = next(refs, None)
+        if next_ref is not None and next_ref[0] <= seq:
+            raise VerificationError("reference projection holds a reference the entry does not make", seq=next_ref[0])
+        for level, idx, node in [(0, seq, digest), *tree.append(digest)]:
+            if next_node is None or (next_node[0], next_node[1], next_node[2]) != (seq, level, idx):
+                raise VerificationError(f"merkle node ({level}, {idx}) is missing from storage", seq=seq)
+            if _bytes(next_node[3]) != node:
+                raise VerificationError(f"stored merkle node ({level}, {idx}) does not match the entries", seq=seq)
+            next_node = next(nodes, None)
+        if next_node is not None and next_node[0] <= seq:
+            raise VerificationError(f"storage holds an unexpected merkle node ({next_node[1]}, {next_node[2]})", seq=next_node[0])
+        if next_cp is not None and next_cp.size == seq + 1:
+            root = tree.root()
+            while next_cp is not None and next_cp.size == seq + 1:
+                _check_checkpoint(next_cp, context.origin, root, ring)
+                next_cp = next(checkpoints, None)
+        prev_hash, prev_time = digest.hex(), entry.recorded_at
+        here[digest] = (seq, entry.kind)
+    if failure is not None:
+        raise failure
+    return State(end, prev_hash, prev_time, tree, ring)
+
+
+def _missing(conn: Connection, seq: int, size: int) -> VerificationError:
+    rows = backend.fetch_all(conn, "SELECT min(seq) FROM log WHERE seq > ? AND seq < ?", (seq, size))
+    after = rows[0][0] if rows else None
+    if after is None:
+        return VerificationError(f"missing from the log (the log ends at {seq})", seq=seq)
+    return VerificationError(f"missing from the log (the next stored entry is {after})", seq=seq)
+
+
+def _earlier_targets(conn: Connection, ref_rows: list[tuple], start: int) -> dict[bytes, tuple[int, str]]:
+    """``leaf hash -> (seq, kind)`` of the entries before ``start`` that the reference
+    projection says this range refers to, in one batch of queries instead of one a
+    reference.  Only a hint: a reference it misses is looked up on its own."""
+    seqs = sorted({target for _, _, target in ref_rows if isinstance(target, int) and target < start})
+    sql = "SELECT leaf_hash, seq, kind FROM log WHERE seq IN ({})"
+    return {_bytes(digest): (seq, kind) for digest, seq, kind in backend.rows_in(conn, sql, seqs)}
+
+
+# --- worker processes ---------------------------------------------------------------
+
+_worker: tuple[Engine, Context] | None = None
+
+
+def _init_worker(engine: Engine, context: Context) -> None:
+    """Runs in each forked worker: it opens connections of its own, never the parent's."""
+    global _worker
+    engine.dispose(close=False)
+    _worker = (engine, context)
+
+
+Outcome = tuple[str, Any, Any]
+
+
+def _range_task(start: int, end: int) -> Outcome:
+    """Check one range in a worker; the outcome crosses back to the parent as plain data."""
+    assert _worker is not None
+    engine, context = _worker
+    try:
+        with backend.translate_errors(), engine.connect() as conn:
+            state = _verify_range(conn, context, _resume(conn, context, start), end)
+        return ("ok", state.tree.root(), None)
+    except VerificationError as exc:
+        return ("fail", exc.reason, exc.seq)
+    except LedgerError as exc:
+        return ("error", type(exc), str(exc))
+
+
+def _verify_in_workers(
+    engine: Engine, context: Context, ranges: list[tuple[int, int]], workers: int, progress: Progress | None,
+) -> bytes:
+    """Check the ranges in worker processes; raise the first failure in seq order."""
+    import multiprocessing
+
+    pool = ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("fork"),
+        initializer=_init_worker, initargs=(engine, context),
+    )
+    try:
+        futures: list[Future[Outcome]] = [pool.submit(_range_task, start, end) for start, end in ranges]
+        root = b""
+        for (_, end), future in zip(ranges, futures):
+            status, first, second = future.result()
+            if status == "fail":
+                raise VerificationError(first, seq=second)
+            if status == "error":
+                raise first(second)
+            root = first
+            if progress is not None:
+                progress(end, context.size)
+        return root
+    finally:
+        pool.shutdown(cancel_futures=True)
+
+
+def _check_late_checkpoints(conn: Connection, size: int) -> None:
+    """A checkpoint of a size past the log's end means the log lost entries after it."""
+    late = next(iter_checkpoints(conn, above=size), None)
+    if late is not None:
+        raise VerificationError(
+            f"missing from the log, but checkpoint {late.id} was issued at size {late.size}: "
+            "the log was truncated or rolled back", seq=size,
+        )
+
+
+def _bytes(value: Any) -> bytes:
+    """``_as_bytes``, at the cost of one type test for what drivers return (bytes)."""
+    return value if type(value) is bytes else _as_bytes(value)
 
 
 def _as_bytes(value: Any) -> bytes:
@@ -151,63 +391,6 @@ def _as_bytes(value: Any) -> bytes:
     if isinstance(value, str):
         return value.encode("utf-8", "surrogatepass")
     return repr(value).encode()
-
-
-def _checked_stream(rows: Iterator[Any], origin: str, keys: dict[str, bytes], pool: Executor | None) -> Iterator[tuple[Any, Checked | str]]:
-    """Pair each row with its context-free check, in order, with bounded look-ahead."""
-    if pool is None:
-        for row in rows:
-            yield row, check_entry(row[:6], origin, keys, row[6])
-        return
-    pending: list[tuple[list[Any], Any]] = []
-    while True:
-        while len(pending) < 4:
-            chunk = list(islice(rows, CHUNK))
-            if not chunk:
-                break
-            pending.append((chunk, pool.submit(_check_chunk, chunk)))
-        if not pending:
-            return
-        chunk, future = pending.pop(0)
-        yield from zip(chunk, future.result())
-
-
-def verify_ledger(ledger: Ledger, *, workers: int | None = None, progress: Progress | None = None) -> Report:
-    """Recompute and check everything from the stored bytes; raise VerificationError at the first fault."""
-    engine = ledger.engine
-    with backend.translate_errors(), engine.connect() as conn, engine.connect() as rows_conn, \
-            engine.connect() as nodes_conn, engine.connect() as refs_conn, engine.connect() as cps_conn:
-        size = ledger.head_in(conn).size
-        keys = _registered_keys(conn, size)
-        workers = workers if workers is not None else min(2, os.cpu_count() or 1)
-        pool = None
-        if workers > 1 and size >= PARALLEL_THRESHOLD:
-            import multiprocessing
-
-            pool = ProcessPoolExecutor(
-                workers, mp_context=multiprocessing.get_context("fork"),
-                initializer=_init_worker, initargs=(ledger.origin, keys),
-            )
-        try:
-            streams = Streams(rows_conn, nodes_conn, refs_conn, cps_conn)
-            with ExitStack() as opened:  # the streams close before their connections
-                report = _verify_stream(ledger, conn, streams, size, keys, pool, progress, opened)
-        finally:
-            if pool is not None:
-                pool.shutdown(cancel_futures=True)
-        _check_tail(conn, size)
-        _check_guards(conn)
-        return report
-
-
-@dataclass(frozen=True)
-class Streams:
-    """One connection per table streamed beside the log, each read in seq order."""
-
-    rows: Connection
-    nodes: Connection
-    refs: Connection
-    checkpoints: Connection
 
 
 def _check_checkpoint(cp: StoredCheckpoint, origin: str, root: bytes, ring: KeyRing) -> None:
@@ -224,87 +407,6 @@ def _check_checkpoint(cp: StoredCheckpoint, origin: str, root: bytes, ring: KeyR
         raise VerificationError(f"checkpoint {cp.id}: {exc.reason}", seq=where) from None
     if (stated.size, stated.root) != (cp.size, cp.root):
         raise VerificationError(f"checkpoint {cp.id}: its note disagrees with its columns", seq=where)
-
-
-def _verify_stream(
-    ledger: Ledger, conn: Connection, streams: Streams,
-    size: int, keys: dict[str, bytes], pool: Executor | None, progress: Progress | None, opened: ExitStack,
-) -> Report:
-    nodes = opened.enter_context(closing(backend.stream(
-        streams.nodes, "SELECT seq, level, idx, hash FROM tree_node WHERE seq < ? ORDER BY seq, level", (size,))))
-    refs = opened.enter_context(closing(backend.stream(
-        streams.refs, "SELECT seq, pos, target FROM entry_ref WHERE seq < ? ORDER BY seq, pos", (size,))))
-    rows = opened.enter_context(closing(_rows(streams.rows, size)))
-    checkpoints = iter_checkpoints(streams.checkpoints)
-    next_node, next_ref, next_cp = next(nodes, None), next(refs, None), next(checkpoints, None)
-    if next_cp is not None and next_cp.size < 1:
-        raise VerificationError(f"checkpoint {next_cp.id} has size {next_cp.size}", seq=0)
-    tree = CompactRange()
-    ring = KeyRing()
-    prev_hash, prev_time = ZERO_HASH.hex(), ""
-    expected = 0
-
-    recent = Recent()
-    either = recent.lookup(backend.hash_lookup(conn))
-
-    def lookup(ref: str) -> tuple[int, str] | None:
-        found = either(ref)
-        # Only earlier entries, already verified above, may be referred to.
-        return found if found is not None and found[0] < expected else None
-
-    for row, checked in _checked_stream(rows, ledger.origin, keys, pool):
-        seq = row[0]
-        if seq != expected:
-            raise VerificationError(f"missing from the log (the next stored entry is {seq})", seq=expected)
-        if isinstance(checked, str):
-            raise VerificationError(checked, seq=seq)
-        if checked.prev != prev_hash:
-            raise VerificationError(f"prev hash mismatch: expected {prev_hash[:12]}, got {checked.prev[:12]}", seq=seq)
-        if checked.recorded_at < prev_time:
-            raise VerificationError(f"recorded_at {checked.recorded_at} is earlier than the entry before ({prev_time})", seq=seq)
-        try:
-            ring.signing_key(seq, checked.kind, checked.body, checked.signer)
-            if not checked.signature_ok:
-                raise VerificationError("signature does not verify", seq=seq)
-            targets = check_refs(checked.kind, checked.body, lookup)
-            if checked.kind == "key":
-                ring.apply(seq, checked.body)
-        except InvalidEntry as exc:
-            raise VerificationError(str(exc), seq=seq) from None
-        for pos, target in enumerate(targets):
-            if next_ref is None or tuple(next_ref) != (seq, pos, target):
-                raise VerificationError(f"reference projection disagrees with the entry (ref {pos} -> {target})", seq=seq)
-            next_ref = next(refs, None)
-        if next_ref is not None and next_ref[0] <= seq:
-            raise VerificationError("reference projection holds a reference the entry does not make", seq=next_ref[0])
-        for level, idx, digest in [(0, seq, row[1]), *tree.append(row[1])]:
-            if next_node is None or (next_node[0], next_node[1], next_node[2]) != (seq, level, idx):
-                raise VerificationError(f"merkle node ({level}, {idx}) is missing from storage", seq=seq)
-            if _as_bytes(next_node[3]) != digest:
-                raise VerificationError(f"stored merkle node ({level}, {idx}) does not match the entries", seq=seq)
-            next_node = next(nodes, None)
-        if next_node is not None and next_node[0] <= seq:
-            raise VerificationError(f"storage holds an unexpected merkle node ({next_node[1]}, {next_node[2]})", seq=next_node[0])
-        if next_cp is not None and next_cp.size == seq + 1:
-            root = tree.root()
-            while next_cp is not None and next_cp.size == seq + 1:
-                _check_checkpoint(next_cp, ledger.origin, root, ring)
-                next_cp = next(checkpoints, None)
-        prev_hash, prev_time = row[1].hex(), checked.recorded_at
-        recent.add(row[1], seq, checked.kind)
-        expected += 1
-        if progress is not None and expected % CHUNK == 0:
-            progress(expected, size)
-    if expected != size:
-        raise VerificationError(f"missing from the log (the log ends at {expected})", seq=expected)
-    if next_cp is not None:
-        raise VerificationError(
-            f"missing from the log, but checkpoint {next_cp.id} was issued at size {next_cp.size}: "
-            "the log was truncated or rolled back", seq=size,
-        )
-    if progress is not None:
-        progress(size, size)
-    return Report(size=size, root=tree.root())
 
 
 def _check_tail(conn: Connection, size: int) -> None:

@@ -1,8 +1,10 @@
-"""Small test helpers: a fingerprint of a ledger's whole stored content, on any backend."""
+"""Small test helpers: a fingerprint of a ledger's whole stored content, on any backend;
+verify in small ranges."""
 
 from __future__ import annotations
 
 import hashlib
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -50,3 +52,17 @@ def short_ref(leaf_hash_hex: str, length: int = 6) -> str:
     while leaf_hash_hex[:end].isdigit():
         end += 1
     return leaf_hash_hex[:end]
+
+
+@contextmanager
+def small_ranges(chunk: int = 8):
+    """Have verify split even a short log into ranges of ``chunk`` entries and check them
+    on worker processes, so that tests reach the resume-from-storage path."""
+    from ledger import verify
+
+    old = verify.CHUNK, verify.PARALLEL_THRESHOLD
+    verify.CHUNK, verify.PARALLEL_THRESHOLD = chunk, 1
+    try:
+        yield
+    finally:
+        verify.CHUNK, verify.PARALLEL_THRESHOLD = old

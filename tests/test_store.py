@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ from ledger.verify import verify_ledger
 
 from .builders import random_items
 from .conftest import PASSPHRASE
-from .helpers import short_ref
+from .helpers import short_ref, small_ranges
 
 
 def test_store_root_matches_merkle_of_leaf_hashes(ledger, signer):
@@ -148,15 +149,18 @@ def forge_append(db_path: Path, *, value_for) -> None:
         conn.close()
 
 
-def test_verify_rejects_entry_signed_after_revocation(ledger, signer, key_home, db_path):
+@pytest.mark.parametrize("chunk", [None, 1, 2], ids=["one-process", "ranges-of-1", "ranges-of-2"])
+def test_verify_rejects_entry_signed_after_revocation(ledger, signer, key_home, db_path, chunk):
     bob = KeyStore(key_home).create("bob", PASSPHRASE.encode())
     ledger.append("key", {"action": "add", "name": "bob", "public_key": bob.public_key.hex()}, signer=signer)
     last = ledger.append("key", {"action": "revoke", "name": "bob", "key": bob.key_id.hex()}, signer=signer)
     forge_append(db_path, value_for=lambda seq, prev: make_entry(
         origin=ledger.origin, seq=seq, prev=prev, recorded_at=last.recorded_at, kind="source",
         body={"name": "backdated", "type": "person"}, signer=bob))
-    with pytest.raises(VerificationError, match=r"entry 3: signer bob \(.*\) was revoked at entry 2"):
-        verify_ledger(ledger)
+    # In ranges, the worker checking entry 3 learns of the revocation only from storage.
+    with small_ranges(chunk) if chunk else nullcontext(), \
+            pytest.raises(VerificationError, match=r"entry 3: signer bob \(.*\) was revoked at entry 2"):
+        verify_ledger(ledger, workers=2)
 
 
 def test_verify_rejects_entry_replayed_from_another_ledger(ledger, signer, tmp_path, db_path):
@@ -206,23 +210,15 @@ def test_verify_rejects_bad_signature(ledger, signer, key_home, db_path):
 def test_verify_parallel_matches_serial(ledger, signer):
     import random
 
-    from ledger import verify as verify_module
-
-    ledger.append_many(random_items(300, random.Random(7)), signer=signer)
+    ledger.append_many(random_items(300, random.Random(7)), signer=signer, checkpoint_every=37)
     serial = verify_ledger(ledger, workers=1)
-    old = verify_module.PARALLEL_THRESHOLD, verify_module.CHUNK
-    verify_module.PARALLEL_THRESHOLD, verify_module.CHUNK = 10, 16
-    try:
+    with small_ranges(16):
         parallel = verify_ledger(ledger, workers=2)
-    finally:
-        verify_module.PARALLEL_THRESHOLD, verify_module.CHUNK = old
     assert parallel == serial
 
 
 def test_verify_parallel_names_the_bad_entry(ledger, signer, db_path):
     import random
-
-    from ledger import verify as verify_module
 
     ledger.append_many(random_items(200, random.Random(8)), signer=signer)
     conn = sqlite3.connect(db_path)
@@ -231,13 +227,8 @@ def test_verify_parallel_names_the_bad_entry(ledger, signer, db_path):
     conn.execute("CREATE TRIGGER log_no_update BEFORE UPDATE ON log BEGIN SELECT RAISE(ABORT, 'log is append-only'); END")
     conn.commit()
     conn.close()
-    old = verify_module.PARALLEL_THRESHOLD, verify_module.CHUNK
-    verify_module.PARALLEL_THRESHOLD, verify_module.CHUNK = 10, 16
-    try:
-        with pytest.raises(VerificationError, match="entry 150: query column signer"):
-            verify_ledger(ledger, workers=2)
-    finally:
-        verify_module.PARALLEL_THRESHOLD, verify_module.CHUNK = old
+    with small_ranges(16), pytest.raises(VerificationError, match="entry 150: query column signer"):
+        verify_ledger(ledger, workers=2)
 
 
 def test_key_id_is_sha256_of_raw_public_key(signer):

@@ -18,6 +18,7 @@ from ledger.store import Ledger
 from ledger.verify import verify_ledger
 
 from .builders import random_items
+from .helpers import small_ranges
 
 _TEMPLATES: dict[int, Path] = {}
 _COPIES = itertools.count()
@@ -54,11 +55,26 @@ def behind_the_back(path: Path, *statements: tuple[str, tuple]) -> None:
 
 
 def verify_path(path: Path):
+    """Verify in one process, then again in ranges of 8 entries on two worker processes,
+    each resuming from storage: the two must agree, to the message."""
     led = Ledger.open(str(path))
     try:
-        return verify_ledger(led, workers=1)
+        serial = _outcome(lambda: verify_ledger(led, workers=1))
+        with small_ranges(8):
+            parallel = _outcome(lambda: verify_ledger(led, workers=2))
     finally:
         led.close()
+    assert parallel[1:] == serial[1:]
+    if isinstance(serial[0], VerificationError):
+        raise serial[0]
+    return serial[0]
+
+
+def _outcome(run) -> tuple:
+    try:
+        return (report := run(), report)
+    except VerificationError as exc:
+        return (exc, str(exc), exc.seq)
 
 
 @pytest.fixture(scope="module")
