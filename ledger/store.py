@@ -246,7 +246,8 @@ class Ledger:
         Each batch lands whole or not at all.
 
         ``on_batch`` is called after each committed batch (for progress and resumable
-        imports); entries of a failed batch are not recorded.  ``labels`` maps import
+        imports), also for those committed before an error stops the import; entries
+        of a failed batch are not recorded.  ``labels`` maps import
         labels to leaf hashes for ``@label`` references, and is filled in as items with
         a label are signed.  A signed checkpoint is issued with a batch once
         ``checkpoint_every`` entries (default: the ledger's setting, 1) have been added
@@ -319,8 +320,8 @@ class Ledger:
                 inflight.append(prepared)
                 writer.submit(prepared)
             settle()
-        finally:
-            writer.finish()
+        finally:  # whatever stops the import, the batches committed are reported
+            landed(writer.finish())
         return total
 
     def _commit(self, batch: list[Item], signer: Signer, labels: dict[str, str],

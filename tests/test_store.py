@@ -290,3 +290,23 @@ def test_recent_entries_keep_exactly_the_last_ones():
     assert lookup("not hex") is None
     recent.add(bytes([4]) * 32, 4, "claim")  # seen again: still one entry, and the oldest goes
     assert sorted(s for s, _ in recent.entries.values()) == [3, 4]
+
+
+def test_append_many_reports_every_committed_batch_when_stopped(ledger, signer):
+    """An error that stops an import mid-way (here, its input failing) still leaves the
+    batches written before it recorded, and each of them reported through on_batch."""
+    import random
+
+    items = random_items(45, random.Random(11))
+
+    def failing_input():
+        yield from items[:25]
+        raise RuntimeError("the input went away")
+
+    reported: list[int] = []
+    with pytest.raises(RuntimeError, match="the input went away"):
+        ledger.append_many(failing_input(), signer=signer, batch_size=10,
+                           on_batch=lambda entries: reported.extend(e.seq for e in entries))
+    assert reported == list(range(1, 21))  # two whole batches; the third never started
+    assert ledger.size() == 21
+    assert verify_ledger(ledger).size == 21
