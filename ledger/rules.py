@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from .errors import InvalidEntry
@@ -159,8 +160,6 @@ def check_times(value: dict[str, Any]) -> None:
     global _last_real_time
     recorded_at = value["recorded_at"]
     if recorded_at != _last_real_time:
-        from datetime import datetime
-
         try:
             datetime.fromisoformat(recorded_at)
         except ValueError:
@@ -171,8 +170,6 @@ def check_times(value: dict[str, Any]) -> None:
 
 def check_occurred(body: dict[str, Any]) -> None:
     """A body's ``occurred_at``, if any, must name a real day or moment."""
-    from datetime import date, datetime
-
     when = body.get("occurred_at")
     if when is not None:
         try:
