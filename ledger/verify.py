@@ -244,6 +244,7 @@ def _verify_range(conn: Connection, context: Context, state: State, end: int) ->
     tree, ring = state.tree, state.ring
     prev_hash, prev_time = state.prev_hash, state.prev_time
     here: dict[bytes, tuple[int, str]] = {}  # this range's entries checked so far
+    may_sign: str | None = None  # a signer the ring admits, until the next key entry
     seq = start
 
     def lookup(ref: str) -> tuple[int, str] | None:
@@ -262,12 +263,15 @@ def _verify_range(conn: Connection, context: Context, state: State, end: int) ->
         if entry.recorded_at < prev_time:
             raise VerificationError(f"recorded_at {entry.recorded_at} is earlier than the entry before ({prev_time})", seq=seq)
         try:
-            ring.signing_key(seq, entry.kind, entry.body, entry.signer)
+            if entry.signer != may_sign or entry.kind == "key":  # the ring changes only at key entries
+                ring.signing_key(seq, entry.kind, entry.body, entry.signer)
+                may_sign = entry.signer if seq else None
             if not entry.signature_ok:
                 raise VerificationError("signature does not verify", seq=seq)
             targets = check_refs(entry.kind, entry.body, lookup)
             if entry.kind == "key":
                 ring.apply(seq, entry.body)
+                may_sign = None
         except InvalidEntry as exc:
             raise VerificationError(str(exc), seq=seq) from None
         for pos, target in enumerate(targets):
