@@ -328,7 +328,45 @@ def _platform() -> dict[str, Any]:
         "python": platform.python_version(), "platform": platform.platform(terse=True),
         "cpus": os.cpu_count(), "sqlite": sqlite3.sqlite_version,
         "load_average": [round(x, 2) for x in os.getloadavg()],
+        "ed25519_per_core": ed25519_speed(),
     }
+
+
+def ed25519_speed(count: int = 3000, runs: int = 3) -> dict[str, int]:
+    """libsodium's Ed25519 signs and verifies a second on one core, now (median of runs).
+
+    The machine's speed at the time of a run: this project's machines are shared, and
+    the same one has run 1.4-1.9x slower on some days, so figures of different days
+    compare only beside this reference.
+    """
+    from ledger.keys import Signer, verify_signature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    signer = Signer("bench", Ed25519PrivateKey.generate())
+    message = bytes(range(256)) * 2
+    signature = signer.sign(message)
+
+    def rate(call: Any) -> int:
+        speeds = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            for _ in range(count):
+                call()
+            speeds.append(count / (time.perf_counter() - start))
+        return round(statistics.median(speeds))
+
+    return {
+        "sign": rate(lambda: signer.sign(message)),
+        "verify": rate(lambda: verify_signature(public_key=signer.public_key, signature=signature, message=message)),
+    }
+
+
+def describe(env: dict[str, Any]) -> str:
+    """The machine, software and load a table was measured on, for its first line."""
+    speed = env["ed25519_per_core"]
+    return (f"Python {env['python']}, SQLite {env['sqlite']}, {env['cpus']} CPUs, {env['platform']}; "
+            f"load average {'/'.join(map(str, env['load_average']))} at start; libsodium Ed25519 on one core "
+            f"at start: sign {speed['sign']:,}/s, verify {speed['verify']:,}/s")
 
 
 NOTES = [
@@ -353,9 +391,7 @@ def print_table(rows: list[Row], env: dict[str, Any], repeat: int) -> None:
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
     right = {0, 2, 3, 4, 5}
     line = lambda cols: "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cols, widths))).rstrip()  # noqa: E731
-    print(f"claimledger benchmark ({env['code']}): Python {env['python']}, SQLite {env['sqlite']}, "
-          f"{env['cpus']} CPUs, {env['platform']}; load average {'/'.join(map(str, env['load_average']))} at start; "
-          f"repeat={repeat}")
+    print(f"claimledger benchmark ({env['code']}): {describe(env)}; repeat={repeat}")
     print(line(headers))
     print(line(["-" * w for w in widths]))
     for c in cells:

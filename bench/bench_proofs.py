@@ -38,7 +38,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from bench_ledger import BenchError, _claimledger, _sizes, environment, run_measured
+from bench_ledger import BenchError, _claimledger, _sizes, describe, environment, run_measured
 from corpus import iter_items
 
 PASSPHRASE = "bench passphrase"
@@ -420,9 +420,7 @@ def print_table(rows: list[Row], env: dict[str, Any], args: argparse.Namespace, 
     right = {i for i, h in enumerate(headers) if h in right}
     widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(headers)]
     line = lambda cols: "  ".join(c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cols, widths))).rstrip()  # noqa: E731
-    print(f"claimledger benchmark ({env['code']}): Python {env['python']}, SQLite {env['sqlite']}, "
-          f"{env['cpus']} CPUs, {env['platform']}; load average {'/'.join(map(str, env['load_average']))} at start; "
-          f"repeat={args.repeat}")
+    print(f"claimledger benchmark ({env['code']}): {describe(env)}; repeat={args.repeat}")
     print(line(headers))
     print(line(["-" * w for w in widths]))
     for c in cells:

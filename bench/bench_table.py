@@ -33,7 +33,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_ledger import KEY_NAME, BenchError, Measured, _claimledger, environment, run_measured  # noqa: E402
+from bench_ledger import KEY_NAME, BenchError, Measured, _claimledger, describe, environment, run_measured  # noqa: E402
 from bench_proofs import _pymerkle_version, bench_env  # noqa: E402
 from bench_proofs import run_child as proofs_child  # noqa: E402
 from corpus import write_jsonl  # noqa: E402
@@ -210,9 +210,8 @@ def _time(seconds: float) -> str:
 
 
 def print_table(rows: list[Row], env: dict[str, Any], args: argparse.Namespace) -> None:
-    print(f"claimledger benchmark table ({env['code']}): Python {env['python']}, SQLite {env['sqlite']}, "
-          f"{env['pg_version'] or 'no PostgreSQL'}, pymerkle {env['pymerkle'] or '-'}, {env['cpus']} CPUs, "
-          f"{env['platform']}; load average {'/'.join(map(str, env['load_average']))} at start; repeat={args.repeat}")
+    print(f"claimledger benchmark table ({env['code']}): {describe(env)}; "
+          f"{env['pg_version'] or 'no PostgreSQL'}, pymerkle {env['pymerkle'] or '-'}; repeat={args.repeat}")
     header = ("backend", "N", "step", "runs", "time", "rate", "peak RSS", "target", "met", "how")
     table = [header]
     for r in rows:
