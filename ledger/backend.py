@@ -110,6 +110,20 @@ def write_transaction(engine: Engine) -> Iterator[Connection]:
             yield conn
 
 
+@contextmanager
+def read_snapshot(conn: Connection) -> Iterator[Connection]:
+    """A read transaction in which every query sees the database as of its first read.
+
+    Verify takes the log's size and later checks that nothing lies past it: with
+    writers appending meanwhile, both must see the same moment.  SQLite's deferred
+    BEGIN gives that; PostgreSQL's default READ COMMITTED would not.
+    """
+    if conn.dialect.name == "postgresql":
+        conn = conn.execution_options(isolation_level="REPEATABLE READ")
+    with conn.begin():
+        yield conn
+
+
 def _driver_operational_errors() -> tuple[type[BaseException], ...]:
     """The drivers' own OperationalError classes, for statements run on raw cursors."""
     import sqlite3

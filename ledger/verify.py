@@ -137,7 +137,7 @@ class State:
 def verify_ledger(ledger: Ledger, *, workers: int | None = None, progress: Progress | None = None) -> Report:
     """Recompute and check everything from the stored bytes; raise VerificationError at the first fault."""
     engine = ledger.engine
-    with backend.translate_errors(), engine.connect() as conn:
+    with backend.translate_errors(), engine.connect() as conn, backend.read_snapshot(conn):
         size = ledger.head_in(conn).size
         context = _context(conn, ledger.origin, size)
         ranges = [(start, min(start + CHUNK, size)) for start in range(0, size, CHUNK)]

@@ -55,13 +55,14 @@ def short_ref(leaf_hash_hex: str, length: int = 6) -> str:
 
 
 @contextmanager
-def small_ranges(chunk: int = 8):
+def small_ranges(chunk: int = 8, *, on_workers: bool = True):
     """Have verify split even a short log into ranges of ``chunk`` entries and check them
-    on worker processes, so that tests reach the resume-from-storage path."""
+    on worker processes (or, with ``on_workers=False``, in one process), so that tests
+    reach the resume-from-storage path."""
     from ledger import verify
 
     old = verify.CHUNK, verify.PARALLEL_THRESHOLD
-    verify.CHUNK, verify.PARALLEL_THRESHOLD = chunk, 1
+    verify.CHUNK, verify.PARALLEL_THRESHOLD = chunk, 1 if on_workers else 2**62
     try:
         yield
     finally:

@@ -310,3 +310,24 @@ def test_append_many_reports_every_committed_batch_when_stopped(ledger, signer):
     assert reported == list(range(1, 21))  # two whole batches; the third never started
     assert ledger.size() == 21
     assert verify_ledger(ledger).size == 21
+
+
+@pytest.mark.parametrize("on_workers", [False, True], ids=["one-process", "workers"])
+def test_verify_is_not_fooled_by_appends_made_while_it_runs(ledger, signer, on_workers):
+    """Entries and checkpoints recorded while verify runs lie past the size it took:
+    it must check the log as of that moment, not report them as a truncation."""
+    import random
+
+    ledger.append_many(random_items(40, random.Random(12)), signer=signer)
+    size = ledger.size()
+    landed: list[int] = []
+
+    def append_meanwhile(done: int, total: int) -> None:
+        if done < total:  # between two ranges: a new entry, and a checkpoint of it
+            landed.append(ledger.append("source", {"name": f"late {done}", "type": "person"}, signer=signer).seq)
+
+    with small_ranges(8, on_workers=on_workers):
+        report = verify_ledger(ledger, workers=2, progress=append_meanwhile)
+    assert landed, "nothing was appended while verify ran"
+    assert report.size == size
+    assert verify_ledger(ledger).size == size + len(landed)
