@@ -90,10 +90,11 @@ def test_killed_imports_leave_a_prefix_and_resume_without_duplicates(cli_invoke,
         lines = _lines(800, round_, len(expected))
         path = tmp_path / f"round{round_}.jsonl"
         path.write_text("".join(json.dumps(line) + "\n" for line in lines))
-        # One entry a transaction: the import then outlasts the kill window (0.3-0.9 s).
-        command = [sys.executable, "-m", "ledger.cli.main", "--db", db_target, "import", str(path), "--batch-size", "1"]
+        command = [sys.executable, "-m", "ledger.cli.main", "--db", db_target, "import", str(path)]
         for _ in range(10):
-            proc = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            # One entry a transaction: the import then outlasts the kill window (0.3-0.9 s).
+            proc = subprocess.Popen(command + ["--batch-size", "1"], env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             time.sleep(rng.uniform(0.3, 0.9))
             proc.send_signal(signal.SIGKILL)
             proc.wait()
@@ -106,6 +107,7 @@ def test_killed_imports_leave_a_prefix_and_resume_without_duplicates(cli_invoke,
             latest = led.latest_checkpoint()
             kept_checkpoint = latest.note if latest is not None else kept_checkpoint
         before = led.size() - 1 - len(expected)
+        # Resumed in the default batches: what was recorded one at a time is skipped all the same.
         result = subprocess.run(command + ["--json"], env=env, capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, result.stderr
         expected += lines
