@@ -21,6 +21,7 @@ import os
 from hashlib import sha256
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -30,7 +31,7 @@ from sqlalchemy.engine import Connection, Engine
 from . import backend
 from .canonical import canonical_bytes, loads_stored
 from .entry import ZERO_HASH, content_of, signed_message
-from .errors import InputError, InvalidEntry, LedgerError, VerificationError
+from .errors import InputError, InvalidEntry, LedgerError, StorageError, VerificationError
 from .keys import key_id, verify_signature
 from .merkle import CompactRange, leaf_hash, range_nodes
 from .rules import KeyRing, check_refs, check_times
@@ -359,8 +360,14 @@ def _verify_in_workers(
     try:
         futures: list[Future[Outcome]] = [pool.submit(_range_task, start, end) for start, end in ranges]
         root = b""
-        for (_, end), future in zip(ranges, futures):
-            status, first, second = future.result()
+        for (start, end), future in zip(ranges, futures):
+            try:
+                status, first, second = future.result()
+            except BrokenProcessPool:
+                raise StorageError(
+                    f"a verify worker died while checking entries {start}-{end - 1} "
+                    "(out of memory or killed?); nothing was decided about them"
+                ) from None
             if status == "fail":
                 raise VerificationError(first, seq=second)
             if status == "error":

@@ -331,3 +331,19 @@ def test_verify_is_not_fooled_by_appends_made_while_it_runs(ledger, signer, on_w
     assert landed, "nothing was appended while verify ran"
     assert report.size == size
     assert verify_ledger(ledger).size == size + len(landed)
+
+
+def test_verify_worker_that_dies_is_an_environment_failure(ledger, signer, monkeypatch):
+    """A worker killed mid-range (here it exits at once) decides nothing: verify says so,
+    as exit 3, instead of passing or blaming the ledger."""
+    import random
+
+    from ledger import verify as verify_module
+    from ledger.errors import StorageError
+
+    from .helpers import die_at_once
+
+    ledger.append_many(random_items(30, random.Random(13)), signer=signer)
+    monkeypatch.setattr(verify_module, "_range_task", die_at_once)
+    with small_ranges(8), pytest.raises(StorageError, match=r"a verify worker died while checking entries 0-7"):
+        verify_ledger(ledger, workers=2)
