@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from hashlib import sha256
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,6 +24,7 @@ from .entry import FORMAT_VERSION, ZERO_HASH, Entry, content_bytes, make_entry, 
 from .errors import AmbiguousRef, InputError, InvalidEntry, LedgerExists, LedgerNotFound, UnknownRef
 from .importer import Item, resolve_refs
 from .keys import Signer, check_name
+from .labels import Labels
 from .merkle import CompactRange, range_nodes, root_from_nodes
 from .rules import KeyRing, Recent, check_occurred, check_refs, iter_refs
 from .schema import body_valid, entry_error
@@ -236,7 +237,7 @@ class Ledger:
         signer: Signer,
         batch_size: int = BATCH_SIZE,
         on_batch: Callable[[list[Entry]], None] | None = None,
-        labels: dict[str, str] | None = None,
+        labels: MutableMapping[str, str] | None = None,
         checkpoint_every: int | None = None,
         checkpoint_seconds: float | None = None,
         skip_existing: bool = False,
@@ -249,7 +250,7 @@ class Ledger:
         imports), also for those committed before an error stops the import; entries
         of a failed batch are not recorded.  ``labels`` maps import
         labels to leaf hashes for ``@label`` references, and is filled in as items with
-        a label are signed.  A signed checkpoint is issued with a batch once
+        a label are signed (by default a ``Labels``: memory stays bounded however many).  A signed checkpoint is issued with a batch once
         ``checkpoint_every`` entries (default: the ledger's setting, 1) have been added
         since the last one; 0 turns that off.  With ``checkpoint_seconds``, also once that
         many seconds have passed since the last one was issued (and then, unless
@@ -259,7 +260,8 @@ class Ledger:
         already recorded is not recorded again; its label names the entry already there.
         Re-running an interrupted import therefore resumes it without duplicates.
         """
-        labels = {} if labels is None else labels
+        own_labels = Labels() if labels is None else None
+        labels = own_labels if own_labels is not None else labels
         if checkpoint_every is None:
             checkpoint_every = 0 if checkpoint_seconds is not None else self.checkpoint_every
         if checkpoint_seconds is not None and not checkpoint_seconds > 0:
@@ -322,9 +324,11 @@ class Ledger:
             settle()
         finally:  # whatever stops the import, the batches committed are reported
             landed(writer.finish())
+            if own_labels is not None:
+                own_labels.close()
         return total
 
-    def _commit(self, batch: list[Item], signer: Signer, labels: dict[str, str],
+    def _commit(self, batch: list[Item], signer: Signer, labels: MutableMapping[str, str],
                 on_batch: Callable[[list[Entry]], None] | None, every: Cadence, skip: bool, total: Appended,
                 recent: Recent) -> None:
         """Record one batch in one write transaction, preparing it under the lock."""
@@ -348,7 +352,7 @@ class Ledger:
         return Cadence(self.checkpoint_every)
 
     def _append_batch(
-        self, items: list[Item], signer: Signer, labels: dict[str, str], every: Cadence,
+        self, items: list[Item], signer: Signer, labels: MutableMapping[str, str], every: Cadence,
         before_commit: Callable[[Connection, list[Entry]], None] | None = None,
         skipped: list[Item] | None = None,
         recent: Recent | None = None,
@@ -371,7 +375,7 @@ class Ledger:
         return _Tip(head.size, head.leaf_hash, head.recorded_at, tree, self.keyring(conn))
 
     def _prepare(
-        self, conn: Connection, items: list[Item], tip: _Tip, signer: Signer, labels: dict[str, str],
+        self, conn: Connection, items: list[Item], tip: _Tip, signer: Signer, labels: MutableMapping[str, str],
         skipped: list[Item] | None, recent: Recent, pending: _Pending,
     ) -> _Prepared:
         """Check, sign and hash ``items`` as the entries after ``tip``; advance ``tip``.
@@ -476,7 +480,7 @@ class Ledger:
         if prepared.may_checkpoint and every.due(prepared.size - last_size, last_time, time.time()):
             sign_checkpoint(conn, origin=self.origin, size=prepared.size, root=prepared.root, signer=signer)
 
-    def _early_contents(self, items: list[Item], labels: dict[str, str], conn: Connection,
+    def _early_contents(self, items: list[Item], labels: MutableMapping[str, str], conn: Connection,
                         ) -> dict[int, tuple[Item, bytes, bytes, bool]]:
         """What a batch's items will say, for those whose references resolve before it
         starts: (item resolved, body bytes, content hash, known not to be recorded).
@@ -496,7 +500,7 @@ class Ledger:
         return {n: (*known, known[2] not in present) for n, known in early.items()}
 
     @staticmethod
-    def _resolve_labels(item: Item, labels: dict[str, str]) -> Item:
+    def _resolve_labels(item: Item, labels: MutableMapping[str, str]) -> Item:
         """The item with its ``@label`` references replaced by the labelled entries' hashes."""
         try:
             body = resolve_refs(item.body, lambda ref: labels[ref[1:]] if ref.startswith("@") else ref)

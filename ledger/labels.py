@@ -1,0 +1,77 @@
+"""Import labels and the entries they name, in bounded memory.
+
+A line of an import file may refer to any earlier line by ``@label``, so a bulk import
+must remember every label it has given until it ends.  A million labels held in a
+dict take about 220 MB; ``Labels`` keeps the most recent ``limit`` in memory, where
+nearly every reference finds them, and moves older ones to a private temporary SQLite
+database on disk, which SQLite deletes when it is closed.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator, MutableMapping
+from itertools import islice
+
+IN_MEMORY = 1 << 17  # labels kept in memory before the oldest half goes to disk
+
+
+class Labels(MutableMapping[str, str]):
+    """``label -> leaf-hash hex``, the most recent in memory, the rest on disk."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = IN_MEMORY if limit is None else limit
+        if self.limit < 2:
+            raise ValueError("keep at least 2 labels in memory")
+        self._recent: dict[str, str] = {}
+        self._disk: sqlite3.Connection | None = None
+
+    def __getitem__(self, label: str) -> str:
+        found = self._recent.get(label)
+        if found is not None:
+            return found
+        if self._disk is not None:
+            row = self._disk.execute("SELECT hash FROM label WHERE name = ?", (label,)).fetchone()
+            if row is not None:
+                return row[0].hex()
+        raise KeyError(label)
+
+    def __setitem__(self, label: str, leaf_hash_hex: str) -> None:
+        self._recent.pop(label, None)  # re-given: now the most recent
+        self._recent[label] = leaf_hash_hex
+        if len(self._recent) > self.limit:
+            self._spill()
+
+    def __delitem__(self, label: str) -> None:
+        in_memory = self._recent.pop(label, None) is not None
+        on_disk = self._disk is not None and self._disk.execute("DELETE FROM label WHERE name = ?", (label,)).rowcount > 0
+        if not (in_memory or on_disk):
+            raise KeyError(label)
+
+    def __iter__(self) -> Iterator[str]:
+        yield from list(self._recent)
+        if self._disk is not None:
+            on_disk = [name for (name,) in self._disk.execute("SELECT name FROM label")]
+            yield from (name for name in on_disk if name not in self._recent)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def _spill(self) -> None:
+        """Move the oldest half of the labels in memory to disk."""
+        if self._disk is None:
+            self._disk = sqlite3.connect("")  # "": a private temporary database on disk
+            self._disk.execute("PRAGMA journal_mode=OFF")
+            self._disk.execute("CREATE TABLE label (name TEXT PRIMARY KEY, hash BLOB NOT NULL) WITHOUT ROWID")
+        oldest = list(islice(self._recent.items(), len(self._recent) // 2))
+        self._disk.executemany("INSERT OR REPLACE INTO label VALUES (?, ?)",
+                               [(name, bytes.fromhex(digest)) for name, digest in oldest])
+        for name, _ in oldest:
+            del self._recent[name]
+        self._recent = dict(self._recent)  # drop the emptied slots at the front
+
+    def close(self) -> None:
+        """Forget the labels on disk (SQLite deletes the file)."""
+        if self._disk is not None:
+            self._disk.close()
+            self._disk = None

@@ -1,0 +1,69 @@
+"""Import labels in bounded memory: the same answers as a dict, whatever went to disk."""
+
+from __future__ import annotations
+
+import os
+import random
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from ledger.labels import Labels
+from ledger.verify import verify_ledger
+
+from .builders import random_items
+
+names = st.text(alphabet="abc:-.", min_size=1, max_size=3)
+digests = st.binary(min_size=32, max_size=32).map(bytes.hex)
+
+
+@settings(max_examples=60, deadline=None)
+@given(limit=st.integers(2, 6), steps=st.lists(st.tuples(st.sampled_from(["set", "get", "del"]), names, digests), max_size=80))
+def test_labels_answer_as_a_dict_does(limit, steps):
+    labels, model = Labels(limit), {}
+    for op, name, digest in steps:
+        if op == "set":
+            labels[name] = model[name] = digest
+        elif op == "get":
+            assert labels.get(name) == model.get(name)
+        elif name in model:
+            del labels[name], model[name]
+        else:
+            with pytest.raises(KeyError):
+                del labels[name]
+        assert len(labels._recent) <= limit  # the memory bound holds
+    assert dict(labels) == model
+    assert len(labels) == len(model)
+    labels.close()
+
+
+def test_labels_spill_to_a_file_that_goes_away():
+    labels = Labels(4)
+    for n in range(10):
+        labels[f"l{n}"] = os.urandom(32).hex()
+    assert labels._disk is not None and len(labels._recent) <= 4
+    assert labels["l0"] == dict(labels)["l0"]
+    labels.close()
+    with pytest.raises(KeyError):
+        labels["l0"]
+
+
+def test_import_refers_to_labels_that_went_to_disk(ledger, signer, monkeypatch):
+    """With 4 labels in memory, references still reach labels given long before, which
+    only the disk holds by then."""
+    from ledger import labels as labels_module
+
+    from_disk: list[str] = []
+    in_memory_only = Labels.__getitem__
+
+    def counting(self: Labels, label: str) -> str:
+        if label not in self._recent:
+            from_disk.append(label)
+        return in_memory_only(self, label)
+
+    monkeypatch.setattr(labels_module, "IN_MEMORY", 4)
+    monkeypatch.setattr(Labels, "__getitem__", counting)
+    done = ledger.append_many(random_items(120, random.Random(21)), signer=signer, batch_size=16)
+    assert done.recorded == 120
+    assert from_disk, "no reference reached a label on disk"
+    assert verify_ledger(ledger).size == 121
