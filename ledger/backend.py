@@ -221,16 +221,6 @@ def contents_lookup(conn: Connection, digests: list[bytes]) -> dict[bytes, str]:
     return found
 
 
-def hashes_lookup(conn: Connection, digests: list[bytes], *, below: int) -> dict[bytes, tuple[int, str]]:
-    """``leaf hash -> (seq, kind)`` of the entries before seq ``below`` among ``digests``,
-    in a few queries: verify resolves a range's references to earlier ranges at once."""
-    found: dict[bytes, tuple[int, str]] = {}
-    for leaf, seq, kind in rows_in(conn, "SELECT leaf_hash, seq, kind FROM log WHERE leaf_hash IN ({})", digests):
-        if isinstance(seq, int) and seq < below:
-            found[bytes(leaf)] = (seq, kind)
-    return found
-
-
 def rows_in(conn: Connection, sql: str, values: list[bytes] | list[int], part: int = 500) -> Iterator[tuple]:
     """The rows of ``sql`` with its ``{}`` filled by placeholders for ``values``, a few
     hundred a statement.  ``sql`` is our constant text; values are bound."""

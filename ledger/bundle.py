@@ -36,7 +36,7 @@ from .rules import CLAIM_SOURCE_RELATIONS, SOURCE_RELATIONS, KeyRing, _allowed, 
 from .schema import KINDS
 from .store import Ledger
 from .secrets import REVEAL_FORMAT, check_reveal
-from .verify import check_entry
+from .verify import check_entry, registered_keys
 
 FORMAT = "claimledger-bundle/v1"
 FIELDS = ("format", "origin", "checkpoint", "verifier_keys", "entries")
@@ -370,7 +370,7 @@ def verify_bundle(
 
     items = bundle["entries"]
     data = [_entry_bytes(item) for item in items]
-    keymap = _registered_keys(data)
+    keymap = registered_keys(data)
     hashes = {leaf_hash(d).hex() for d in data if d is not None}
     complete = len(items) == size
     ring = KeyRing()
@@ -528,23 +528,6 @@ def _row(seq: int, digest: bytes, data: bytes) -> tuple[int, bytes, str, str, st
     columns = [value.get(c) if isinstance(value, dict) else None for c in ("kind", "recorded_at", "signer")]
     kind, recorded_at, signer = (c if isinstance(c, str) else "" for c in columns)
     return seq, digest, kind, recorded_at, signer, data
-
-
-def _registered_keys(data: list[bytes | None]) -> dict[str, bytes]:
-    """Every public key a bundled key entry registers, by id.  Ids are hashes of the
-    keys, so a tampered entry can only drop a key from this map, never substitute one."""
-    keys = {}
-    for raw in data:
-        if raw is None:
-            continue
-        try:
-            value = loads_stored(raw)
-            if value["kind"] == "key":
-                public_key = bytes.fromhex(value["body"]["public_key"])
-                keys[key_id(public_key).hex()] = public_key
-        except (ValueError, KeyError, TypeError, InputError, RecursionError, AttributeError):
-            continue
-    return keys
 
 
 def _check_inclusion(seq: int, size: int, digest: bytes, proof: list[str], root: bytes) -> None:

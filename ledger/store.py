@@ -248,9 +248,10 @@ class Ledger:
 
         ``on_batch`` is called after each committed batch (for progress and resumable
         imports), also for those committed before an error stops the import; entries
-        of a failed batch are not recorded.  ``labels`` maps import
-        labels to leaf hashes for ``@label`` references, and is filled in as items with
-        a label are signed (by default a ``Labels``: memory stays bounded however many).  A signed checkpoint is issued with a batch once
+        of a failed batch are not recorded.  ``labels`` maps import labels to leaf
+        hashes for ``@label`` references, and is filled in as items with a label are
+        signed (by default a ``Labels``, whose memory stays bounded however many).  A
+        signed checkpoint is issued with a batch once
         ``checkpoint_every`` entries (default: the ledger's setting, 1) have been added
         since the last one; 0 turns that off.  With ``checkpoint_seconds``, also once that
         many seconds have passed since the last one was issued (and then, unless

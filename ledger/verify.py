@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import os
 from hashlib import sha256
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
@@ -161,19 +161,23 @@ def verify_ledger(ledger: Ledger, *, workers: int | None = None, progress: Progr
 def _context(conn: Connection, origin: str, size: int) -> Context:
     query = "SELECT seq, data FROM log WHERE kind = 'key' AND seq < ? ORDER BY seq"
     entries = tuple((seq, _as_bytes(data)) for seq, data in backend.fetch_all(conn, query, (size,)))
-    return Context(origin, size, _registered_keys(entries), entries)
+    return Context(origin, size, registered_keys(data for _, data in entries), entries)
 
 
-def _registered_keys(entries: tuple[tuple[int, bytes], ...]) -> dict[str, bytes]:
-    """Every public key any key entry registers, by id.  Ids are hashes of the keys, so
-    a tampered entry can only drop a key from this map, never substitute one."""
+def registered_keys(data: Iterable[bytes | None]) -> dict[str, bytes]:
+    """Every public key the key entries among ``data`` register, by id.  Ids are hashes
+    of the keys, so a tampered entry can only drop a key from this map, never substitute one."""
     keys = {}
-    for _, data in entries:
-        try:
-            public_key = bytes.fromhex(loads_stored(data)["body"]["public_key"])
-        except (ValueError, KeyError, TypeError, InputError):
+    for raw in data:
+        if raw is None:
             continue
-        keys[key_id(public_key).hex()] = public_key
+        try:
+            value = loads_stored(raw)
+            if value["kind"] == "key":
+                public_key = bytes.fromhex(value["body"]["public_key"])
+                keys[key_id(public_key).hex()] = public_key
+        except (ValueError, KeyError, TypeError, InputError, RecursionError, AttributeError):
+            continue
     return keys
 
 
@@ -224,8 +228,8 @@ def _verify_range(conn: Connection, context: Context, state: State, end: int) ->
         if raw[0] != seq:
             failure = VerificationError(f"missing from the log (the next stored entry is {raw[0]})", seq=seq)
             break
-        row = (seq, _bytes(raw[1]), raw[2], raw[3], raw[4], _bytes(raw[5]))
-        outcome = check_entry(row, context.origin, context.keys, _bytes(raw[6]))
+        row = (seq, _as_bytes(raw[1]), raw[2], raw[3], raw[4], _as_bytes(raw[5]))
+        outcome = check_entry(row, context.origin, context.keys, _as_bytes(raw[6]))
         if isinstance(outcome, str):
             failure = VerificationError(outcome, seq=seq)
             break
@@ -247,6 +251,7 @@ def _verify_range(conn: Connection, context: Context, state: State, end: int) ->
     here: dict[bytes, tuple[int, str]] = {}  # this range's entries checked so far
     may_sign: str | None = None  # a signer the ring admits, until the next key entry
     seq = start
+    stored = backend.hash_lookup(conn)
 
     def lookup(ref: str) -> tuple[int, str] | None:
         try:
@@ -255,7 +260,9 @@ def _verify_range(conn: Connection, context: Context, state: State, end: int) ->
             return None
         found = here.get(digest) or earlier.get(digest)
         if found is None and start:  # not where the projection says: ask storage
-            found = earlier[digest] = backend.hashes_lookup(conn, [digest], below=start).get(digest)
+            found = stored(digest)
+            if found is not None and found[0] >= start:  # not earlier: checked in its own turn
+                found = None
         return found
 
     for seq, (digest, entry) in enumerate(checked, start):
@@ -284,7 +291,7 @@ def _verify_range(conn: Connection, context: Context, state: State, end: int) ->
         for level, idx, node in [(0, seq, digest), *tree.append(digest)]:
             if next_node is None or (next_node[0], next_node[1], next_node[2]) != (seq, level, idx):
                 raise VerificationError(f"merkle node ({level}, {idx}) is missing from storage", seq=seq)
-            if _bytes(next_node[3]) != node:
+            if _as_bytes(next_node[3]) != node:
                 raise VerificationError(f"stored merkle node ({level}, {idx}) does not match the entries", seq=seq)
             next_node = next(nodes, None)
         if next_node is not None and next_node[0] <= seq:
@@ -315,7 +322,7 @@ def _earlier_targets(conn: Connection, ref_rows: list[tuple], start: int) -> dic
     reference.  Only a hint: a reference it misses is looked up on its own."""
     seqs = sorted({target for _, _, target in ref_rows if isinstance(target, int) and target < start})
     sql = "SELECT leaf_hash, seq, kind FROM log WHERE seq IN ({})"
-    return {_bytes(digest): (seq, kind) for digest, seq, kind in backend.rows_in(conn, sql, seqs)}
+    return {_as_bytes(digest): (seq, kind) for digest, seq, kind in backend.rows_in(conn, sql, seqs)}
 
 
 # --- worker processes ---------------------------------------------------------------
@@ -390,14 +397,11 @@ def _check_late_checkpoints(conn: Connection, size: int) -> None:
         )
 
 
-def _bytes(value: Any) -> bytes:
-    """``_as_bytes``, at the cost of one type test for what drivers return (bytes)."""
-    return value if type(value) is bytes else _as_bytes(value)
-
-
 def _as_bytes(value: Any) -> bytes:
     """Stored bytes as bytes, whatever type a tamperer left in the column."""
-    if isinstance(value, (bytes, bytearray, memoryview)):
+    if type(value) is bytes:  # what the drivers return: one test on the hot path
+        return value
+    if isinstance(value, (bytearray, memoryview)):
         return bytes(value)
     if isinstance(value, str):
         return value.encode("utf-8", "surrogatepass")
