@@ -6,6 +6,7 @@ Exit codes: 0 ok; 1 the ledger (or input) does not verify; 2 bad input or usage;
 
 from __future__ import annotations
 
+import gc
 import sys
 from typing import Any
 
@@ -145,8 +146,17 @@ def cli(ctx: click.Context, db: str) -> None:
 
 
 
+# A command is one short-lived process whose bulk work (import, verify, export) makes
+# and frees millions of small objects that hold no cycles.  At CPython's default
+# threshold (700) the collector walks the survivors of each batch again and again; at
+# this one a 100k-line import took 7.17 s instead of 8.14 and its verify 3.68 s instead
+# of 3.89 (medians of 3, interleaved), with the same peak RSS.
+GC_THRESHOLD = (50_000, 10, 10)
+
+
 def main() -> None:
     """Console entry point."""
+    gc.set_threshold(*GC_THRESHOLD)
     cli(prog_name="claimledger", auto_envvar_prefix=None)
 
 
