@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, MutableMapping
+from contextlib import contextmanager
 from itertools import islice
+
+from .errors import StorageError
 
 IN_MEMORY = 1 << 17  # labels kept in memory before the oldest half goes to disk
 
@@ -31,7 +34,8 @@ class Labels(MutableMapping[str, str]):
         if found is not None:
             return found
         if self._disk is not None:
-            row = self._disk.execute("SELECT hash FROM label WHERE name = ?", (label,)).fetchone()
+            with _on_disk():
+                row = self._disk.execute("SELECT hash FROM label WHERE name = ?", (label,)).fetchone()
             if row is not None:
                 return row[0].hex()
         raise KeyError(label)
@@ -44,14 +48,16 @@ class Labels(MutableMapping[str, str]):
 
     def __delitem__(self, label: str) -> None:
         in_memory = self._recent.pop(label, None) is not None
-        on_disk = self._disk is not None and self._disk.execute("DELETE FROM label WHERE name = ?", (label,)).rowcount > 0
+        with _on_disk():
+            on_disk = self._disk is not None and self._disk.execute("DELETE FROM label WHERE name = ?", (label,)).rowcount > 0
         if not (in_memory or on_disk):
             raise KeyError(label)
 
     def __iter__(self) -> Iterator[str]:
         yield from list(self._recent)
         if self._disk is not None:
-            on_disk = [name for (name,) in self._disk.execute("SELECT name FROM label")]
+            with _on_disk():
+                on_disk = [name for (name,) in self._disk.execute("SELECT name FROM label")]
             yield from (name for name in on_disk if name not in self._recent)
 
     def __len__(self) -> int:
@@ -59,13 +65,14 @@ class Labels(MutableMapping[str, str]):
 
     def _spill(self) -> None:
         """Move the oldest half of the labels in memory to disk."""
-        if self._disk is None:
-            self._disk = sqlite3.connect("")  # "": a private temporary database on disk
-            self._disk.execute("PRAGMA journal_mode=OFF")
-            self._disk.execute("CREATE TABLE label (name TEXT PRIMARY KEY, hash BLOB NOT NULL) WITHOUT ROWID")
-        oldest = list(islice(self._recent.items(), len(self._recent) // 2))
-        self._disk.executemany("INSERT OR REPLACE INTO label VALUES (?, ?)",
-                               [(name, bytes.fromhex(digest)) for name, digest in oldest])
+        with _on_disk():
+            if self._disk is None:
+                self._disk = sqlite3.connect("")  # "": a private temporary database on disk
+                self._disk.execute("PRAGMA journal_mode=OFF")
+                self._disk.execute("CREATE TABLE label (name TEXT PRIMARY KEY, hash BLOB NOT NULL) WITHOUT ROWID")
+            oldest = list(islice(self._recent.items(), len(self._recent) // 2))
+            self._disk.executemany("INSERT OR REPLACE INTO label VALUES (?, ?)",
+                                   [(name, bytes.fromhex(digest)) for name, digest in oldest])
         for name, _ in oldest:
             del self._recent[name]
         self._recent = dict(self._recent)  # drop the emptied slots at the front
@@ -75,3 +82,16 @@ class Labels(MutableMapping[str, str]):
         if self._disk is not None:
             self._disk.close()
             self._disk = None
+
+
+@contextmanager
+def _on_disk() -> Iterator[None]:
+    """Name the temporary label file in what fails there: the ledger itself is fine,
+    and the fix is room for the file, not anything about the database."""
+    try:
+        yield
+    except sqlite3.Error as exc:
+        raise StorageError(
+            f"cannot keep the import's older labels in a temporary file ({exc}); "
+            "set SQLITE_TMPDIR to a directory with free space"
+        ) from exc

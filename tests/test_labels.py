@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import random
+import subprocess
+import sys
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -67,3 +69,26 @@ def test_import_refers_to_labels_that_went_to_disk(ledger, signer, monkeypatch):
     assert done.recorded == 120
     assert from_disk, "no reference reached a label on disk"
     assert verify_ledger(ledger).size == 121
+
+
+def test_a_label_file_that_cannot_be_written_is_named_in_the_error():
+    """A real write failure (the process may write no byte to any file) names the
+    temporary label file and what to do, not 'database unavailable'."""
+    script = """
+import os, resource, signal
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (0, resource.RLIM_INFINITY))
+from ledger.errors import StorageError
+from ledger.labels import Labels
+labels = Labels(2)
+try:
+    for n in range(200_000):
+        labels[f"label-{n}"] = os.urandom(32).hex()
+except StorageError as exc:
+    print(exc)
+"""
+    # stdout is a pipe, which the file-size limit does not cover
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("cannot keep the import's older labels in a temporary file ("), done.stdout
+    assert "SQLITE_TMPDIR" in done.stdout
