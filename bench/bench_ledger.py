@@ -225,7 +225,8 @@ class Bench:
 
         cli_db = here / "cli.db"
         self.cli_run("--db", str(cli_db), "init", "--origin", f"bench.example/cli-{size}", "--key", KEY_NAME)
-        done = self.cli_run("--db", str(cli_db), "import", "--batch-size", str(self.args.batch_size), str(jsonl))
+        sizing = [] if self.args.batch_size is None else ["--batch-size", str(self.args.batch_size)]
+        done = self.cli_run("--db", str(cli_db), "import", *sizing, str(jsonl))
         self.add(Row(size, "import: CLI `claimledger import FILE` (wall)", 1, done.seconds, size, done.rss_bytes,
                      [Target("rate", IMPORT_RATE)]))
         jsonl.unlink()
@@ -249,7 +250,8 @@ class Bench:
     def library_import(self, size: int, db: Path) -> Path:
         result, rss = run_child("import", self.env, db=str(db), home=str(self.home), size=size, seed=self.args.seed,
                                 origin=f"bench.example/lib-{size}", batch_size=self.args.batch_size)
-        self.add(Row(size, f"import: library append_many, batches of {self.args.batch_size}", 1,
+        batches = "default batches" if self.args.batch_size is None else f"batches of {self.args.batch_size}"
+        self.add(Row(size, f"import: library append_many, {batches}", 1,
                      result["seconds"], result["entries"], rss, [Target("rate", IMPORT_RATE)]))
         return db
 
@@ -403,7 +405,7 @@ def print_table(rows: list[Row], env: dict[str, Any], repeat: int) -> None:
 # --- profiling ------------------------------------------------------------------------
 
 
-def profile(size: int, root: Path, seed: int, batch_size: int, top: int = 25) -> None:
+def profile(size: int, root: Path, seed: int, batch_size: int | None, top: int = 25) -> None:
     """cProfile a library import and a verify (workers=1) of ``size`` entries; print the top costs."""
     import cProfile
     import pstats
@@ -454,7 +456,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verify-only-sizes", type=_sizes, default=[], metavar="SIZES",
                         help="sizes at which to build a ledger and run only the CLI verify (e.g. 1000000)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of --help and claim add to take the median of (default 3)")
-    parser.add_argument("--batch-size", type=int, default=1000, help="entries per import transaction (default 1000)")
+    parser.add_argument("--batch-size", type=int, help="entries per import transaction (default: the importer's, 1000 growing to 8000)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated input (default 0)")
     parser.add_argument("--json", action="store_true", help="print exactly one JSON document instead of the table")
     parser.add_argument("--profile", type=int, metavar="N", help="instead: cProfile a library import and verify of N entries")

@@ -244,7 +244,8 @@ def correct(ctx: click.Context, ref: str, action: str, reason: str, replacement:
 @click.argument("file", type=click.File("rb"))
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "claimreview"]), default="jsonl", show_default=True,
               help="claimreview: schema.org ClaimReview JSON-LD (one object, a list or an @graph).")
-@click.option("--batch-size", type=click.IntRange(1, 100_000), default=1000, show_default=True, help="Entries per transaction.")
+@click.option("--batch-size", type=click.IntRange(1, 100_000),
+              help="Entries per transaction (default: 1000 in the first, twice as many in each next, up to 8000).")
 @click.option("--checkpoint-every", type=click.IntRange(0), metavar="N",
               help="Issue a signed checkpoint once N entries have landed since the last (default: every batch; 0: none).")
 @click.option("--checkpoint-seconds", type=click.FloatRange(0, min_open=True), metavar="T",
@@ -252,7 +253,7 @@ def correct(ctx: click.Context, ref: str, action: str, reason: str, replacement:
 @signer_option
 @json_option
 @click.pass_context
-def import_(ctx: click.Context, file: Any, fmt: str, batch_size: int, checkpoint_every: int | None,
+def import_(ctx: click.Context, file: Any, fmt: str, batch_size: int | None, checkpoint_every: int | None,
             checkpoint_seconds: float | None, as_name: str | None, as_json: bool) -> None:
     """Append every line of a JSON Lines file (format: docs/FORMAT.md).
 

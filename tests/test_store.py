@@ -312,6 +312,25 @@ def test_append_many_reports_every_committed_batch_when_stopped(ledger, signer):
     assert verify_ledger(ledger).size == 21
 
 
+def test_import_batches_grow_to_their_cap_unless_a_size_is_given(ledger, signer, monkeypatch):
+    """By default each transaction holds twice the entries of the one before, up to
+    the cap; a given batch size holds for every batch."""
+    import random
+
+    from ledger import store
+
+    monkeypatch.setattr(store, "BATCH_SIZE", 2)
+    monkeypatch.setattr(store, "MAX_BATCH_SIZE", 8)
+    sizes: list[int] = []
+    ledger.append_many(random_items(25, random.Random(13)), signer=signer, on_batch=lambda e: sizes.append(len(e)))
+    assert sizes == [2, 4, 8, 8, 3]
+    given: list[int] = []
+    ledger.append_many(random_items(7, random.Random(14)), signer=signer, batch_size=3,
+                       on_batch=lambda e: given.append(len(e)))
+    assert given == [3, 3, 1]
+    assert verify_ledger(ledger).size == 33
+
+
 @pytest.mark.parametrize("on_workers", [False, True], ids=["one-process", "workers"])
 def test_verify_is_not_fooled_by_appends_made_while_it_runs(ledger, signer, on_workers):
     """Entries and checkpoints recorded while verify runs lie past the size it took:
