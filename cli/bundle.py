@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from .common import echo_json, json_option
+from .common import count_entries, echo_json, json_option
 
 
 def write_bundle_file(ctx: click.Context, path: str, claim_ref: str | None, reveals: tuple[str, ...] = ()) -> None:
@@ -36,7 +36,7 @@ def write_bundle_file(ctx: click.Context, path: str, claim_ref: str | None, reve
     else:
         with open(path, "wb") as handle:
             handle.write(data)
-    click.echo(f"wrote bundle of {len(bundle['entries'])} entries to {path}", err=True)
+    click.echo(f"wrote bundle of {count_entries(len(bundle['entries']))} to {path}", err=True)
 
 
 @click.command("verify-bundle")

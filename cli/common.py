@@ -13,6 +13,11 @@ import click
 PASSPHRASE_ENV = "CLAIMLEDGER_PASSPHRASE"
 
 
+def count_entries(count: int) -> str:
+    """``count`` with its noun: "1 entry", "2 entries"."""
+    return f"{count} entry" if count == 1 else f"{count} entries"
+
+
 def passphrase(prompt: str, *, confirm: bool = False) -> bytes:
     """The passphrase from $CLAIMLEDGER_PASSPHRASE, or asked for on a terminal."""
     from ledger.errors import KeyStoreError

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from .common import echo_json, json_option, progress_enabled, table
+from .common import count_entries, echo_json, json_option, progress_enabled, table
 
 
 def summary(entry: Any) -> str:
@@ -158,7 +158,8 @@ def verify(ctx: click.Context, workers: int | None, checkpoint_file: Any, keys: 
     if as_json:
         echo_json({"ok": True, "origin": ledger.origin, "size": report.size, "root": report.root.hex()})
     else:
-        click.echo(f"ok: {report.size} entries verify; origin {ledger.origin}; root {report.root.hex()}")
+        verb = "verifies" if report.size == 1 else "verify"
+        click.echo(f"ok: {count_entries(report.size)} {verb}; origin {ledger.origin}; root {report.root.hex()}")
 
 
 @click.command()
@@ -237,7 +238,7 @@ def copy(ctx: click.Context, target: str, as_json: bool) -> None:
     if as_json:
         echo_json({"ok": True, "size": report.size, "root": report.root.hex()})
     else:
-        click.echo(f"copied {report.size} entries to {target}; both verify with root {report.root.hex()}")
+        click.echo(f"copied {count_entries(report.size)} to {target}; both verify with root {report.root.hex()}")
 
 
 def register(cli: click.Group) -> None:

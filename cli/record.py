@@ -9,7 +9,7 @@ from typing import Any
 import click
 
 from .common import (
-    confidential_option, json_option, load_signer, passphrase, progress_enabled, recorded, resolve_hash,
+    confidential_option, count_entries, json_option, load_signer, passphrase, progress_enabled, recorded, resolve_hash,
     signer_option, split_fields,
 )
 
@@ -303,7 +303,7 @@ def import_(ctx: click.Context, file: Any, fmt: str, batch_size: int | None, che
         echo_json({"imported": done.recorded, "skipped": done.skipped, "size": ledger.size()})
     else:
         skipped = f"; skipped {done.skipped} already recorded" if done.skipped else ""
-        click.echo(f"imported {done.recorded} entries{skipped}; the ledger now has {ledger.size()}")
+        click.echo(f"imported {count_entries(done.recorded)}{skipped}; the ledger now has {ledger.size()}")
 
 
 def register(cli: click.Group) -> None:

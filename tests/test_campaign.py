@@ -1018,7 +1018,7 @@ def test_limit_import_line_of_1_mib_accepted_one_byte_more_refused(seeded):
     assert s.fingerprint() == before
     result = run_import(s, max_line(MAX_LINE_BYTES), False, None)
     assert result.exit_code == 0, result.output
-    assert "imported 1 entries" in result.stdout
+    assert "imported 1 entry;" in result.stdout
 
 
 def test_confidential_field_list_matches_the_format_doc():

@@ -151,6 +151,15 @@ def test_import_seq_ref_into_the_same_import_is_refused(inited, tmp_path):
     assert json.loads(inited("verify", "--json").output)["size"] == 1
 
 
+def test_counts_of_one_entry_read_as_english(inited, tmp_path):
+    """A new ledger holds one entry, and an import may record one."""
+    assert inited("verify").output.startswith("ok: 1 entry verifies; origin cli.example/desk; root ")
+    path = tmp_path / "one.jsonl"
+    path.write_text(json.dumps({"kind": "source", "body": {"name": "memo", "type": "leaked-document"}}) + "\n")
+    assert inited("import", str(path)).output == "imported 1 entry; the ledger now has 2\n"
+    assert inited("verify").output.startswith("ok: 2 entries verify; ")
+
+
 def test_verify_json_reports_size_and_root(inited, db_target):
     from ledger.store import Ledger
 
