@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from .canonical import canonical_bytes
@@ -36,6 +36,25 @@ def utc_now() -> str:
     if second != _now[0]:
         _now = (second, datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%SZ"))
     return _now[1]
+
+
+def recorded_bound(when: str, *, end: bool) -> str:
+    """A ``recorded_at`` value to compare stored ones with, from what a user typed: a
+    date (its first or, with ``end``, its last second, UTC) or an RFC 3339 time, whose
+    offset is taken into account (none: UTC).
+
+    recorded_at is UTC to the second, so the bound is too: rounded down for an upper
+    bound, up for a lower one.  ValueError if ``when`` is neither.
+    """
+    when = when.strip()
+    if "T" not in when and "t" not in when:
+        day = date.fromisoformat(when)
+        return day.isoformat() + ("T23:59:59Z" if end else "T00:00:00Z")
+    moment = datetime.fromisoformat(when)
+    moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    if moment.microsecond and not end:
+        moment += timedelta(seconds=1)
+    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @dataclass(frozen=True)

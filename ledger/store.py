@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from . import backend
 from .canonical import canonical_bytes, loads_stored
-from .entry import FORMAT_VERSION, ZERO_HASH, Entry, content_bytes, make_entry, utc_now
+from .entry import FORMAT_VERSION, ZERO_HASH, Entry, content_bytes, make_entry, recorded_bound, utc_now
 from .errors import AmbiguousRef, InputError, InvalidEntry, LedgerExists, LedgerNotFound, UnknownRef
 from .importer import Item, resolve_refs
 from .keys import Signer, check_name
@@ -633,7 +633,16 @@ class Ledger:
         about: int | None = None,
         start: int = 0,
     ) -> Iterator[Entry]:
-        """Stream entries in seq order, optionally filtered; memory stays flat."""
+        """Stream entries in seq order, optionally filtered; memory stays flat.
+
+        ``since``: a date or an RFC 3339 time, as ``recorded_bound``; InputError if
+        neither, raised here rather than at the first entry.
+        """
+        if since is not None:
+            try:
+                since = recorded_bound(since, end=False)
+            except ValueError:
+                raise InputError(f"invalid --since {since!r}: give YYYY-MM-DD or an RFC 3339 time") from None
         query = select(LOG.c.seq, LOG.c.leaf_hash, LOG.c.data).where(LOG.c.seq >= start).order_by(LOG.c.seq)
         if kind is not None:
             query = query.where(LOG.c.kind == kind)
@@ -642,6 +651,10 @@ class Ledger:
         if about is not None:
             referring = select(REFS.c.seq).where(REFS.c.target == about)
             query = query.where((LOG.c.seq == about) | LOG.c.seq.in_(referring))
+        return self._stream(query)
+
+    def _stream(self, query: Any) -> Iterator[Entry]:
+        """The entries ``query`` selects, read a thousand rows at a time."""
         with backend.translate_errors(), self.engine.connect() as conn:
             result = conn.execution_options(stream_results=True, yield_per=1000).execute(query)
             for row in result:
@@ -649,19 +662,14 @@ class Ledger:
 
     def as_of(self, when: str) -> int:
         """The last seq recorded at ``when``: a seq number, a date (its whole day, UTC) or
-        an RFC 3339 UTC timestamp.  InputError if the ledger held nothing yet."""
-        from datetime import date, datetime
-
+        an RFC 3339 timestamp.  InputError if the ledger held nothing yet."""
         when = when.strip()
         if when.isascii() and when.isdigit():
             seq = int(when)
             self.entry(seq)  # UnknownRef if it does not exist
             return seq
         try:
-            if "T" in when:
-                bound = datetime.fromisoformat(when).strftime("%Y-%m-%dT%H:%M:%SZ")
-            else:
-                bound = date.fromisoformat(when).isoformat() + "T23:59:59Z"
+            bound = recorded_bound(when, end=True)
         except ValueError:
             raise InputError(f"invalid --as-of {when!r}: give a seq, YYYY-MM-DD or an RFC 3339 UTC time") from None
         with backend.translate_errors(), self.engine.connect() as conn:

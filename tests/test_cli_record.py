@@ -80,6 +80,28 @@ def test_log_filters_by_kind_and_about(inited):
     assert len(table) == 1 + 5
 
 
+def test_log_since_compares_times_not_text(inited):
+    """--since takes a date or an RFC 3339 time, offsets included, and refuses anything
+    else; a string compared as text would have let 'yesterday' list nothing, silently."""
+    inited("source", "add", "memo", "--type", "leaked-document")
+    from datetime import datetime, timedelta, timezone
+
+    recorded = datetime.fromisoformat(show(inited, "1")["entry"]["recorded_at"])
+    east = timezone(timedelta(hours=5))
+
+    def since(when: str) -> list[int]:
+        return [r["seq"] for r in json.loads(inited("log", "--since", when, "--json").output)]
+
+    assert 1 in since(recorded.astimezone(east).isoformat())  # the same moment, written in UTC+5
+    assert 1 not in since((recorded + timedelta(seconds=1)).astimezone(east).isoformat())
+    assert since(recorded.date().isoformat())[-1] == 1
+    assert since(recorded.replace(year=recorded.year + 1).date().isoformat()) == []
+    for bad in ("yesterday", "2026-13-01", "2026-11-26T25:00:00Z"):
+        result = inited("log", "--since", bad)
+        assert result.exit_code == 2 and result.stdout == ""
+        assert result.stderr == f"error: invalid --since {bad!r}: give YYYY-MM-DD or an RFC 3339 time\n"
+
+
 def test_key_new_registers_and_signs(inited):
     result = inited("key", "new", "bob", "--as", "alice")
     assert result.exit_code == 0, result.output

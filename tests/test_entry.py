@@ -71,3 +71,22 @@ def test_content_cut_from_entry_bytes_equals_rfc8785(entry):
     from ledger.entry import content_of
 
     assert content_of(canonical_bytes(entry), entry["kind"]) == rfc8785.dumps({"kind": entry["kind"], "body": entry["body"]})
+
+
+def test_recorded_bound_is_utc_to_the_second():
+    from ledger.entry import recorded_bound
+
+    assert recorded_bound("2025-11-03", end=False) == "2025-11-03T00:00:00Z"
+    assert recorded_bound(" 2025-11-03 ", end=True) == "2025-11-03T23:59:59Z"
+    assert recorded_bound("2025-11-03T09:05:00Z", end=True) == "2025-11-03T09:05:00Z"
+    assert recorded_bound("2025-11-03T01:05:00+02:00", end=False) == "2025-11-02T23:05:00Z"
+    assert recorded_bound("2025-11-03T09:05:00", end=False) == "2025-11-03T09:05:00Z"  # no offset: UTC
+    # recorded_at has whole seconds: 09:05:00.5 lies after 09:05:00 and before 09:05:01
+    assert recorded_bound("2025-11-03T09:05:00.5Z", end=False) == "2025-11-03T09:05:01Z"
+    assert recorded_bound("2025-11-03T09:05:00.5Z", end=True) == "2025-11-03T09:05:00Z"
+    for bad in ("yesterday", "", "2025-02-30", "2025-11-03T24:01:00Z", "\udcff"):
+        try:
+            recorded_bound(bad, end=False)
+        except ValueError:
+            continue
+        raise AssertionError(f"{bad!r} was taken as a time")
