@@ -157,6 +157,16 @@ def translate_errors() -> Iterator[None]:
         raise
 
 
+SQLITE_NOTADB = 26  # sqlite3's extended error code for "file is not a database"
+
+
+def not_a_database(exc: BaseException) -> bool:
+    """Whether opening failed because the file at a SQLite path is not a database at all:
+    a wrong ``--db`` path (bad input), not a database that is unavailable."""
+    orig = getattr(exc, "orig", exc)
+    return getattr(orig, "sqlite_errorcode", None) == SQLITE_NOTADB
+
+
 def _first_line(exc: DBAPIError) -> str:
     return str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
 

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 
 from . import backend
 from .canonical import canonical_bytes, loads_stored
@@ -159,7 +160,14 @@ class Ledger:
         """Open an existing ledger; never creates one (a typo must not make a new ledger)."""
         url = backend.normalise_url(target)
         engine = backend.create(url, must_exist=True, read_only=read_only)
-        with backend.translate_errors(), engine.connect() as conn:
+        try:
+            conn = engine.connect()
+        except DBAPIError as exc:
+            if backend.not_a_database(exc):
+                raise LedgerNotFound(f"no ledger at {backend.sqlite_path(url)}: the file is not a SQLite database") from None
+            with backend.translate_errors():
+                raise
+        with backend.translate_errors(), conn:
             from sqlalchemy import inspect
 
             present = set(inspect(conn).get_table_names())  # one query, not one a table

@@ -100,6 +100,20 @@ def test_cli_missing_ledger_is_exit_2_and_creates_nothing(runner, tmp_path):
     assert not target.exists()
 
 
+def test_cli_file_that_is_no_database_is_exit_2_and_left_alone(runner, tmp_path):
+    """A --db path naming some other file is a wrong path (exit 2), not an unavailable
+    database (exit 3); the file is not touched."""
+    from ledger.cli.main import cli
+
+    target = tmp_path / "notes.txt"
+    target.write_bytes(b"not a ledger at all\n" * 100)
+    for args in (["log"], ["verify"], ["source", "add", "x", "--type", "person"], ["export"]):
+        result = runner.invoke(cli, ["--db", str(target), *args])
+        check_error(result, 2, f"error: no ledger at {target}: the file is not a SQLite database")
+    assert target.read_bytes() == b"not a ledger at all\n" * 100
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]  # no -wal or -shm beside it
+
+
 def test_cli_init_in_missing_directory_is_exit_2(runner, tmp_path):
     from ledger.cli.main import cli
 
