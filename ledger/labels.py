@@ -48,8 +48,10 @@ class Labels(MutableMapping[str, str]):
 
     def __delitem__(self, label: str) -> None:
         in_memory = self._recent.pop(label, None) is not None
-        with _on_disk():
-            on_disk = self._disk is not None and self._disk.execute("DELETE FROM label WHERE name = ?", (label,)).rowcount > 0
+        on_disk = False
+        if self._disk is not None:
+            with _on_disk():
+                on_disk = self._disk.execute("DELETE FROM label WHERE name = ?", (label,)).rowcount > 0
         if not (in_memory or on_disk):
             raise KeyError(label)
 
