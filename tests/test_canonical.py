@@ -50,6 +50,9 @@ def test_canonical_rejects_lone_surrogate():
     "raw, message",
     [
         (b'{"a": 1, "a": 2}', "duplicate key 'a'"),
+        (b'{"a": {"b": [{"c": 1, "d": 2, "c": 3}]}}', "duplicate key 'c'"),
+        ('{"a": 1, "b": 2, "a": 1}', "duplicate key 'a'"),
+        (b'\xef\xbb\xbf{"a": 1}', "starts with a byte order mark"),
         (b'{"a": 1.5}', "not an integer"),
         (b'{"a": NaN}', "NaN is not valid JSON"),
         (b'{"a": ', "malformed JSON"),
