@@ -416,11 +416,10 @@ class Ledger:
         by_content = backend.content_lookup(conn)
         signer_hex = signer.key_id.hex()
         early = self._early_contents(items, labels, conn) if skipped is not None else {}
-        assigned: set[str] = set()  # labels given in this batch
         for number, item in enumerate(items):
             try:
-                known = early.get(number)
-                if known is not None and assigned.isdisjoint(_labels_used(item)):
+                known = early.get(number)  # never one naming a label given earlier in this batch
+                if known is not None:
                     item, body_bytes, digest, absent = known
                     absent = absent or any(ref in local for _, ref in iter_refs(item.kind, item.body))
                 else:
@@ -434,7 +433,6 @@ class Ledger:
                     if already is not None:
                         if item.label is not None:
                             labels[item.label] = already
-                            assigned.add(item.label)
                         out.skipped.append(item)
                         continue
                 recorded_at = max(utc_now(), last_time)
@@ -457,7 +455,6 @@ class Ledger:
                 out.contents.append(digest)
             if item.label is not None:
                 labels[item.label] = hex_hash
-                assigned.add(item.label)
             out.log_rows.append((seq, entry.leaf_hash, item.kind, recorded_at, signer_hex, digest, entry.data))
             out.node_rows.append((0, seq, seq, entry.leaf_hash))
             out.node_rows.extend((level, idx, seq, node) for level, idx, node in tree.append(entry.leaf_hash))
@@ -503,16 +500,24 @@ class Ledger:
         starts: (item resolved, body bytes, content hash, known not to be recorded).
 
         One query asks which of those contents are recorded already, instead of one
-        query an item.  Items that refer to labels given later keep the slow path.
+        query an item.  Items that refer to labels given in the batch, or later, keep
+        the slow path.
         """
         early: dict[int, tuple[Item, bytes, bytes]] = {}
+        given: set[str] = set()  # labels of the items before, in this batch
         for number, item in enumerate(items):
-            try:
-                resolved = self._resolve_labels(item, labels)
-                body_bytes = canonical_bytes(resolved.body)
-            except InputError:
-                continue  # the item's own turn raises it, after the items before it
-            early[number] = (resolved, body_bytes, sha256(content_bytes(resolved.kind, body_bytes)).digest())
+            # An item naming a label given earlier in this batch names an entry the batch
+            # itself makes (or re-labels): only its own turn can resolve it.
+            if given.isdisjoint(_labels_used(item)):
+                try:
+                    resolved = self._resolve_labels(item, labels)
+                    body_bytes = canonical_bytes(resolved.body)
+                except InputError:
+                    pass  # the item's own turn raises it, after the items before it
+                else:
+                    early[number] = (resolved, body_bytes, sha256(content_bytes(resolved.kind, body_bytes)).digest())
+            if item.label is not None:
+                given.add(item.label)
         present = backend.contents_lookup(conn, list({digest for _, _, digest in early.values()}))
         return {n: (*known, known[2] not in present) for n, known in early.items()}
 

@@ -312,6 +312,27 @@ def test_append_many_reports_every_committed_batch_when_stopped(ledger, signer):
     assert verify_ledger(ledger).size == 21
 
 
+@pytest.mark.parametrize("batch_size", [1, 2, 10])
+def test_a_label_given_again_names_the_new_entry_from_then_on(ledger, signer, batch_size):
+    """A caller's label map may already hold a label that the items give again: from
+    that item on, @label names the new entry, whether the two lines share a batch or not
+    (a bulk import resolves what it can before a batch; it must not use the old entry)."""
+    old = ledger.append("source", {"name": "old memo", "type": "leaked-document"}, signer=signer)
+    labels = {"memo": old.leaf_hash.hex()}
+    items = [
+        Item("claim", {"text": "before", "asserted_by": ["@memo"]}),
+        Item("source", {"name": "new memo", "type": "leaked-document"}, label="memo"),
+        Item("claim", {"text": "after", "asserted_by": ["@memo"]}),
+        Item("source", {"name": "old memo", "type": "leaked-document"}, label="memo"),  # recorded: skipped
+        Item("claim", {"text": "last", "asserted_by": ["@memo"]}),
+    ]
+    ledger.append_many(items, signer=signer, labels=labels, batch_size=batch_size, skip_existing=True)
+    by_text = {e.body["text"]: e.body["asserted_by"][0] for e in ledger.iter_entries(kind="claim")}
+    new = next(e for e in ledger.iter_entries(kind="source") if e.body["name"] == "new memo")
+    assert by_text == {"before": old.leaf_hash.hex(), "after": new.leaf_hash.hex(), "last": old.leaf_hash.hex()}
+    assert verify_ledger(ledger).size == 6
+
+
 def test_import_batches_grow_to_their_cap_unless_a_size_is_given(ledger, signer, monkeypatch):
     """By default each transaction holds twice the entries of the one before, up to
     the cap; a given batch size holds for every batch."""
