@@ -7,7 +7,6 @@ errors look like when the database is locked or unreachable.
 
 from __future__ import annotations
 
-import itertools
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -282,30 +281,6 @@ def hash_lookup(conn: Connection) -> Callable[[bytes], tuple[int, str] | None]:
     return lookup
 
 
-def stream(conn: Connection, sql: str, params: tuple[object, ...] = (), *, size: int = 2000) -> Iterator[tuple]:
-    """The rows of ``sql`` in order, ``size`` at a time, on the driver's own cursor.
-
-    Memory stays flat (PostgreSQL gets a server-side cursor) and no SQLAlchemy Row is
-    built: verify streams three tables beside each other, a row or more per entry.
-    ``sql`` is our constant text with ``?`` placeholders; values are bound.
-    """
-    driver = conn.connection.driver_connection
-    if conn.dialect.name == "postgresql":
-        cursor = driver.cursor(name=f"claimledger_stream_{next(_cursor_names)}")
-        sql = sql.replace("?", "%s")
-    else:
-        cursor = driver.cursor()
-    try:
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(size):
-            yield from rows
-    finally:
-        cursor.close()
-
-
-_cursor_names = itertools.count()
-
-
 # Below SQLite's default limit of 32,766 bound values a statement (and PostgreSQL's 65,535).
 MULTI_ROW_PARAMS = 7000
 
@@ -338,7 +313,6 @@ def insert_rows(conn: Connection, table: str, columns: tuple[str, ...], rows: li
             cursor.execute(head + ", ".join([group] * len(chunk)), [value for row in chunk for value in row])
     finally:
         cursor.close()
-
 
 
 def compact(engine: Engine) -> None:

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from collections.abc import Callable
 from functools import cache, cached_property
 from pathlib import Path
-
 from typing import TYPE_CHECKING
 
 from .errors import InputError, KeyStoreError, LedgerExists
@@ -23,6 +22,8 @@ if TYPE_CHECKING:  # imported where used: commands that sign nothing skip crypto
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}\Z")
+
+
 def raw_public_key(key: Ed25519PublicKey) -> bytes:
     """The 32 raw bytes of an Ed25519 public key."""
     return key.public_bytes_raw()

@@ -22,14 +22,12 @@ import hashlib
 import re
 from collections.abc import Iterable
 from dataclasses import InitVar, dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
-from typing import TYPE_CHECKING
+from ledger.errors import InputError, VerificationError
 
 if TYPE_CHECKING:  # imported where used: commands that only parse notes skip cryptography's ~20 ms
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-
-from ledger.errors import InputError, VerificationError
 
 ALG_ED25519 = 0x01
 """Signature type of plain Ed25519 note signatures (c2sp.org/signed-note)."""

@@ -160,12 +160,12 @@ class Ledger:
         """Open an existing ledger; never creates one (a typo must not make a new ledger)."""
         url = backend.normalise_url(target)
         engine = backend.create(url, must_exist=True, read_only=read_only)
-        try:
-            conn = engine.connect()
-        except DBAPIError as exc:
-            if backend.not_a_database(exc):
-                raise LedgerNotFound(f"no ledger at {backend.sqlite_path(url)}: the file is not a SQLite database") from None
-            with backend.translate_errors():
+        with backend.translate_errors():
+            try:
+                conn = engine.connect()
+            except DBAPIError as exc:
+                if backend.not_a_database(exc):
+                    raise LedgerNotFound(f"no ledger at {backend.sqlite_path(url)}: the file is not a SQLite database") from None
                 raise
         with backend.translate_errors(), conn:
             from sqlalchemy import inspect
