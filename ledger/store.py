@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from hashlib import sha256
-from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from collections.abc import Callable, Container, Iterable, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -508,24 +508,32 @@ class Ledger:
         for number, item in enumerate(items):
             # An item naming a label given earlier in this batch names an entry the batch
             # itself makes (or re-labels): only its own turn can resolve it.
-            if given.isdisjoint(_labels_used(item)):
-                try:
-                    resolved = self._resolve_labels(item, labels)
-                    body_bytes = canonical_bytes(resolved.body)
-                except InputError:
-                    pass  # the item's own turn raises it, after the items before it
-                else:
-                    early[number] = (resolved, body_bytes, sha256(content_bytes(resolved.kind, body_bytes)).digest())
+            try:
+                resolved = self._resolve_labels(item, labels, given)
+                body_bytes = canonical_bytes(resolved.body)
+            except (InputError, _GivenHere):
+                pass  # the item's own turn resolves it, or raises, after the items before it
+            else:
+                early[number] = (resolved, body_bytes, sha256(content_bytes(resolved.kind, body_bytes)).digest())
             if item.label is not None:
                 given.add(item.label)
         present = backend.contents_lookup(conn, list({digest for _, _, digest in early.values()}))
         return {n: (*known, known[2] not in present) for n, known in early.items()}
 
     @staticmethod
-    def _resolve_labels(item: Item, labels: MutableMapping[str, str]) -> Item:
-        """The item with its ``@label`` references replaced by the labelled entries' hashes."""
+    def _resolve_labels(item: Item, labels: MutableMapping[str, str], given: Container[str] = ()) -> Item:
+        """The item with its ``@label`` references replaced by the labelled entries' hashes;
+        ``_GivenHere`` if one names a label in ``given``."""
+
+        def resolve(ref: str) -> str:
+            if not ref.startswith("@"):
+                return ref
+            if ref[1:] in given:
+                raise _GivenHere
+            return labels[ref[1:]]
+
         try:
-            body = resolve_refs(item.body, lambda ref: labels[ref[1:]] if ref.startswith("@") else ref)
+            body = resolve_refs(item.body, resolve)
         except KeyError as exc:
             raise UnknownRef(f"no earlier line has label {exc.args[0]!r}") from None
         return item if body is item.body else Item(item.kind, body, item.label, item.where, item.secrets)
@@ -765,9 +773,8 @@ def _batches(items: Iterable[Item], size: int, largest: int) -> Iterator[list[It
         yield batch
 
 
-def _labels_used(item: Item) -> set[str]:
-    """The labels an unresolved item refers to (``@label``)."""
-    return {ref[1:] for _, ref in iter_refs(item.kind, item.body) if ref.startswith("@")}
+class _GivenHere(Exception):
+    """An item names a label given earlier in its own batch: it cannot be resolved yet."""
 
 
 def _entry(row: Any) -> Entry:
