@@ -15,6 +15,7 @@ from typing import Any
 
 from .canonical import loads_strict
 from .errors import InputError, UnknownRef
+from .labels import Labels
 from .schema import KINDS
 
 
@@ -88,7 +89,14 @@ def plan_import(lines: Iterable[bytes], ledger_resolver: Resolver, *, size: int)
     ``#N`` may only name one of the ``size`` entries recorded before the import began,
     so that what a line means never depends on how the file is cut into batches.
     """
-    seen: set[str] = set()
+    seen = Labels()  # the labels of the lines before; a set of a million would take ~90 MB
+    try:
+        yield from _plan(lines, ledger_resolver, size, seen)
+    finally:
+        seen.close()
+
+
+def _plan(lines: Iterable[bytes], ledger_resolver: Resolver, size: int, seen: Labels) -> Iterator[Item]:
     for number, obj in parse_lines(lines):
 
         def resolve(ref: str) -> str:
@@ -113,5 +121,5 @@ def plan_import(lines: Iterable[bytes], ledger_resolver: Resolver, *, size: int)
         if label is not None:
             if label in seen:
                 raise InputError(f"line {number}: label {label!r} is used twice")
-            seen.add(label)
+            seen[label] = ""
         yield Item(obj["kind"], resolve_refs(obj["body"], resolve), label=label, where=f"line {number}")

@@ -28,6 +28,7 @@ def test_labels_answer_as_a_dict_does(limit, steps):
             labels[name] = model[name] = digest
         elif op == "get":
             assert labels.get(name) == model.get(name)
+            assert (name in labels) == (name in model)
         elif name in model:
             del labels[name], model[name]
         else:
@@ -48,6 +49,61 @@ def test_labels_spill_to_a_file_that_goes_away():
     labels.close()
     with pytest.raises(KeyError):
         labels["l0"]
+
+
+class CountingDisk:
+    """The label file's connection, counting the statements run on it."""
+
+    def __init__(self, conn):
+        self.conn, self.statements = conn, 0
+
+    def execute(self, *args):
+        self.statements += 1
+        return self.conn.execute(*args)
+
+    def executemany(self, *args):
+        return self.conn.executemany(*args)
+
+    def close(self):
+        self.conn.close()
+
+
+def test_a_label_never_given_is_answered_without_reading_the_disk():
+    labels = Labels(100)
+    for n in range(1000):
+        labels[f"given-{n}"] = os.urandom(32).hex()
+    disk = labels._disk = CountingDisk(labels._disk)
+    assert not any(f"never-{n}" in labels or labels.get(f"never-{n}") for n in range(10_000))
+    assert disk.statements <= 10  # ~950 labels in 2**24 bits: about 0.6 such questions read it
+    assert all(f"given-{n}" in labels for n in range(1000))  # and every label on disk is found
+    assert disk.statements >= 900
+    labels.close()
+
+
+def test_planning_an_import_keeps_its_labels_in_bounded_memory(monkeypatch):
+    """The labels seen so far go to disk like the ledger's: a reference to one given
+    long before still resolves, and giving it again is still refused."""
+    from ledger import labels as labels_module
+    from ledger.errors import InputError
+    from ledger.importer import plan_import
+
+    kept: list[int] = []
+    spill = Labels._spill
+
+    def spilling(self):
+        kept.append(len(self._recent))
+        spill(self)
+
+    monkeypatch.setattr(labels_module, "IN_MEMORY", 4)
+    monkeypatch.setattr(Labels, "_spill", spilling)
+    lines = [b'{"kind":"source","body":{"name":"s%d","type":"dataset"},"label":"s%d"}\n' % (n, n) for n in range(50)]
+    lines.append(b'{"kind":"claim","body":{"text":"t","asserted_by":["@s0","@s49"]}}\n')
+    items = list(plan_import(lines, lambda ref: (0, ""), size=1))
+    assert len(items) == 51 and items[-1].body["asserted_by"] == ["@s0", "@s49"]
+    assert kept and max(kept) == 5  # never more than the bound, and one being added
+    again = lines[:50] + [b'{"kind":"source","body":{"name":"x","type":"dataset"},"label":"s0"}\n']
+    with pytest.raises(InputError, match="line 51: label 's0' is used twice"):
+        list(plan_import(again, lambda ref: (0, ""), size=1))
 
 
 def test_import_refers_to_labels_that_went_to_disk(ledger, signer, monkeypatch):
