@@ -457,11 +457,13 @@ class Ledger:
                 labels[item.label] = hex_hash
             out.log_rows.append((seq, entry.leaf_hash, item.kind, recorded_at, signer_hex, digest, entry.data))
             out.node_rows.append((0, seq, seq, entry.leaf_hash))
-            out.node_rows.extend((level, idx, seq, node) for level, idx, node in tree.append(entry.leaf_hash))
-            out.ref_rows.extend((seq, pos, t) for pos, t in enumerate(targets))
-            out.secret_rows.extend(
-                (x.commitment, seq, x.path, x.salt, canonical_bytes(x.value).decode("utf-8")) for x in item.secrets
-            )
+            out.node_rows += [(level, idx, seq, node) for level, idx, node in tree.append(entry.leaf_hash)]
+            if targets:
+                out.ref_rows += [(seq, pos, t) for pos, t in enumerate(targets)]
+            if item.secrets:
+                out.secret_rows += [
+                    (x.commitment, seq, x.path, x.salt, canonical_bytes(x.value).decode("utf-8")) for x in item.secrets
+                ]
             out.entries.append(entry)
             prev, last_time, seq = entry.leaf_hash, recorded_at, seq + 1
         tip.size, tip.leaf_hash, tip.recorded_at = seq, prev, last_time
