@@ -41,6 +41,27 @@ def test_canonical_escapes_controls_like_rfc8785():
     assert canonical_bytes(value) == rfc8785.dumps(value)
 
 
+@pytest.mark.parametrize("value", [
+    {"n": 2**53}, {"n": -(2**53)}, {"n": 10**30},  # past orjson's strict range: json.dumps writes them
+    {"a": None, "b": [None, "null"]},  # a null in the output: json.dumps checks for NaN
+    {1: "x"},  # a key that is not a string
+])
+def test_what_orjson_refuses_or_may_misread_gets_json_dumps_bytes(value):
+    """canonical_bytes is orjson's bytes where orjson is sure, json.dumps's elsewhere:
+    the same bytes as ever, for every value."""
+    import json
+
+    expected = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode()
+    assert canonical_bytes(value) == expected
+
+
+@pytest.mark.parametrize("value", [float("nan"), {"a": [float("inf")]}, {"a": -float("inf")}])
+def test_canonical_refuses_nan_and_infinities(value):
+    """orjson would write null for them: a value must never change on its way to bytes."""
+    with pytest.raises(InputError, match="cannot be canonicalised"):
+        canonical_bytes(value)
+
+
 def test_canonical_rejects_lone_surrogate():
     with pytest.raises(InputError, match="surrogate"):
         canonical_bytes({"text": "\ud800"})
