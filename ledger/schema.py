@@ -174,6 +174,28 @@ def entry_error(entry: Any) -> str | None:
     return _explain(_validator(kind), entry)
 
 
+@cache
+def integer_fields(kind: str) -> tuple[str, ...]:
+    """The body fields whose schema asks for an integer.
+
+    JSON Schema counts 2.0 as an integer, so a float can pass there, and only there:
+    every other field asks for a string, an enum of strings, an object or a list.  A
+    caller of the library must be stopped before such a float is written.
+    """
+    docs = _documents()
+    properties = _inline(docs[kind], docs[kind]).get("properties", {})
+    return tuple(name for name, schema in properties.items() if _asks_for_integer(schema))
+
+
+def _asks_for_integer(schema: Any) -> bool:
+    if not isinstance(schema, dict):
+        return False
+    kinds = schema.get("type")
+    if kinds == "integer" or (isinstance(kinds, list) and "integer" in kinds):
+        return True
+    return any(_asks_for_integer(part) for key in ("allOf", "anyOf", "oneOf") for part in schema.get(key, ()))
+
+
 def body_valid(kind: str, body: Any) -> bool:
     """Whether ``body`` meets the ``kind`` body schema; ``entry_error`` says why not."""
     try:

@@ -28,7 +28,7 @@ from .keys import Signer, check_name
 from .labels import Labels
 from .merkle import CompactRange, range_nodes, root_from_nodes
 from .rules import KeyRing, Recent, check_occurred, check_refs, iter_refs
-from .schema import body_valid, entry_error
+from .schema import body_valid, entry_error, integer_fields
 from .checkpoints import DEFAULT_EVERY, Cadence, StoredCheckpoint, last_issued, latest, parse_every, sign_checkpoint
 from .secrets import Secret, commit, committed_paths
 from .tables import LOG, META, NAMES, REFS, SECRETS
@@ -548,6 +548,9 @@ class Ledger:
         entry schema, so that messages name the field as ``verify`` would.
         """
         if body_valid(item.kind, item.body):
+            for name in integer_fields(item.kind):
+                if isinstance(number := item.body.get(name), float):  # the schema let 2.0 pass as an integer
+                    raise InvalidEntry(f"{item.kind} body: {name}: {number!r} is not an integer: bodies hold integers only")
             check_occurred(item.body)
             return
         envelope = {

@@ -54,6 +54,27 @@ def test_store_failed_batch_leaves_nothing(ledger, signer, db_target):
     assert ledger.size() == 1
 
 
+@pytest.mark.parametrize("bulk", [False, True], ids=["append", "append_many"])
+def test_a_float_the_schema_counts_as_an_integer_is_refused(ledger, signer, db_target, bulk):
+    """JSON Schema lets credibility 2.0 pass as an integer; written, its bytes would
+    say 2.0, which no verifier reads back. A library caller gets an error instead, and
+    the ledger stays as it was."""
+    from .helpers import db_fingerprint
+
+    source = ledger.append("source", {"name": "s", "type": "person"}, signer=signer)
+    claim = ledger.append("claim", {"text": "c", "asserted_by": [source.leaf_hash.hex()]}, signer=signer)
+    body = {"target": claim.leaf_hash.hex(), "stance": "confirms", "finding": "f", "by": "desk", "credibility": 2.0}
+    before = db_fingerprint(db_target)
+    with pytest.raises(InvalidEntry, match=r"assessment body: credibility: 2.0 is not an integer"):
+        if bulk:
+            ledger.append_many([Item("assessment", body)], signer=signer)
+        else:
+            ledger.append("assessment", body, signer=signer)
+    assert db_fingerprint(db_target) == before
+    assert ledger.append("assessment", {**body, "credibility": 2}, signer=signer).body["credibility"] == 2
+    assert verify_ledger(ledger).size == 4
+
+
 def test_store_batches_before_a_failure_stay(ledger, signer):
     items = [Item("source", {"name": f"s{i}", "type": "person"}) for i in range(4)]
     items.append(Item("source", {"name": "", "type": "person"}))
