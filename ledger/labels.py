@@ -39,21 +39,26 @@ class Labels(MutableMapping[str, str]):
 
     def __getitem__(self, label: str) -> str:
         found = self._recent.get(label)
-        if found is not None:
-            return found
-        if self._disk is not None and self._may_be_on_disk(label):
-            with _on_disk():
-                row = self._disk.execute("SELECT hash FROM label WHERE name = ?", (label,)).fetchone()
-            if row is not None:
-                return row[0].hex()
-        raise KeyError(label)
+        if found is None:
+            found = self._from_disk(label)
+            if found is None:
+                raise KeyError(label)
+        return found
 
     def __contains__(self, label: object) -> bool:
-        if label in self._recent:
-            return True
-        if self._disk is None or not self._may_be_on_disk(label):
-            return False  # without raising and catching KeyError: asked once a line
-        return self.get(label) is not None  # type: ignore[arg-type]
+        # Not Mapping's, which raises and catches KeyError: this is asked once a line.
+        return label in self._recent or self._from_disk(label) is not None
+
+    def _from_disk(self, label: object) -> str | None:
+        """The label's value if it is on disk; the disk is read only if it may be."""
+        if self._disk is None:
+            return None
+        at = hash(label) & (SPILLED_BITS - 1)
+        if not self._spilled[at >> 3] & (1 << (at & 7)):
+            return None  # never spilled (a deleted label may still be read for)
+        with _on_disk():
+            row = self._disk.execute("SELECT hash FROM label WHERE name = ?", (label,)).fetchone()
+        return None if row is None else row[0].hex()
 
     def __setitem__(self, label: str, leaf_hash_hex: str) -> None:
         self._recent.pop(label, None)  # re-given: now the most recent
@@ -97,11 +102,6 @@ class Labels(MutableMapping[str, str]):
             at = hash(name) & (SPILLED_BITS - 1)
             bits[at >> 3] |= 1 << (at & 7)
         self._recent = dict(self._recent)  # drop the emptied slots at the front
-
-    def _may_be_on_disk(self, label: object) -> bool:
-        """False only for a label never spilled (a deleted one may still answer True)."""
-        at = hash(label) & (SPILLED_BITS - 1)
-        return bool(self._spilled[at >> 3] & (1 << (at & 7)))
 
     def close(self) -> None:
         """Forget the labels on disk (SQLite deletes the file)."""
