@@ -634,22 +634,39 @@ class Ledger:
         """Find an entry by seq number or by a leaf-hash prefix of at least 4 hex digits."""
         ref = ref.strip()
         if ref.isascii() and ref.isdigit():
-            return self.entry(int(ref))
+            try:
+                return self.entry(int(ref))
+            except UnknownRef as exc:
+                # A hash prefix can be all digits; say so rather than leave "no entry" a puzzle.
+                found = self._by_prefix(ref) if 4 <= len(ref) <= 64 else []
+                if len(found) == 1:
+                    full = found[0].leaf_hash.hex()
+                    letter = re.search("[a-f]", full[len(ref):])
+                    longer = full[:len(ref) + letter.end()] if letter else full
+                    raise UnknownRef(
+                        f"{exc}; all-digit refs are seq numbers: for entry {found[0].seq}, whose leaf hash "
+                        f"starts {ref}, give {longer}"
+                    ) from None
+                raise
         prefix = ref.lower()
         if not re.fullmatch(r"[0-9a-f]{4,64}", prefix):
             raise UnknownRef(f"invalid ref {ref!r}: give a seq number or at least 4 hex digits of a leaf hash")
-        low = bytes.fromhex((prefix + "0" * 64)[:64])
-        high = bytes.fromhex((prefix + "f" * 64)[:64])
-        with backend.translate_errors(), self.engine.connect() as conn:
-            rows = conn.execute(
-                select(LOG.c.seq, LOG.c.leaf_hash, LOG.c.data)
-                .where(LOG.c.leaf_hash.between(low, high)).order_by(LOG.c.seq).limit(2)
-            ).all()
+        rows = self._by_prefix(prefix)
         if not rows:
             raise UnknownRef(f"no entry has a leaf hash starting {prefix}")
         if len(rows) > 1:
             raise AmbiguousRef(f"ref {prefix} is ambiguous: entries {rows[0].seq} and {rows[1].seq} match; give more digits")
         return _entry(rows[0])
+
+    def _by_prefix(self, prefix: str) -> list[Any]:
+        """The first two rows whose leaf hash starts with the hex digits ``prefix``."""
+        low = bytes.fromhex((prefix + "0" * 64)[:64])
+        high = bytes.fromhex((prefix + "f" * 64)[:64])
+        with backend.translate_errors(), self.engine.connect() as conn:
+            return list(conn.execute(
+                select(LOG.c.seq, LOG.c.leaf_hash, LOG.c.data)
+                .where(LOG.c.leaf_hash.between(low, high)).order_by(LOG.c.seq).limit(2)
+            ).all())
 
     def iter_entries(
         self,

@@ -18,6 +18,7 @@ from ledger.checkpoints import verifier_key
 from ledger.importer import Item
 from ledger.report import build_report, render_html, render_markdown
 
+from .helpers import short_ref
 from .scenario import scenario_items
 
 SCREENSHOT_COPY = Path("/tmp/claimledger-report.png")
@@ -249,7 +250,7 @@ def test_cli_report_writes_html_and_markdown(cli_with_report, story, tmp_path):
     result = cli_with_report("report", "-o", str(out))
     assert result.exit_code == 0 and result.stderr == f"wrote report of 3 claims to {out}\n"
     assert out.read_text(encoding="utf-8") == render_html(build_report(ledger))
-    one = cli_with_report("report", str(seqs["c1"]), ledger.entry(seqs["c2"]).leaf_hash.hex()[:8], "--format", "md")
+    one = cli_with_report("report", str(seqs["c1"]), short_ref(ledger.entry(seqs["c2"]).leaf_hash.hex(), 8), "--format", "md")
     assert one.exit_code == 0 and one.stdout.startswith("# claimledger report: test.example/ledger")
     assert f"## Claim {seqs['c1']}:" in one.stdout and f"## Claim {seqs['c3']}:" not in one.stdout
     refused = cli_with_report("report", str(seqs["memo"]), "-o", str(tmp_path / "no.html"))

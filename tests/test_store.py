@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
+from collections import Counter
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -91,6 +93,31 @@ def test_store_resolve_by_seq_and_prefix(ledger, signer):
     assert ledger.resolve(short_ref(entry.leaf_hash.hex(), 7).upper()).seq == 1
     with pytest.raises(UnknownRef, match="no entry 2: the ledger has 2 entries"):
         ledger.resolve("2")
+
+
+def test_store_resolve_explains_an_all_digit_hash_prefix(ledger, signer):
+    ledger.append_many((Item("source", {"name": f"s{i}", "type": "person"}) for i in range(200)), signer=signer)
+    size = ledger.size()
+    entries = list(ledger.iter_entries())
+    starts = Counter(entry.leaf_hash.hex()[:4] for entry in entries)
+    for entry in entries:
+        full = entry.leaf_hash.hex()
+        digits = re.match(r"\d*", full).group()
+        if len(digits) >= 4 and int(digits[:4]) >= size and starts[full[:4]] == 1:
+            break
+    else:
+        pytest.fail("201 random hashes, none alone in starting with 4 digits: astronomically unlikely")
+    hint = full[:len(digits) + 1]
+    with pytest.raises(UnknownRef) as raised:
+        ledger.resolve(digits[:4])
+    assert str(raised.value) == (
+        f"no entry {int(digits[:4])}: the ledger has {size} entries; all-digit refs are seq numbers: "
+        f"for entry {entry.seq}, whose leaf hash starts {digits[:4]}, give {hint}"
+    )
+    assert ledger.resolve(hint).seq == entry.seq
+    if not any(entry.leaf_hash.hex().startswith("9999999") for entry in entries):
+        with pytest.raises(UnknownRef, match=f"^no entry 9999999: the ledger has {size} entries$"):
+            ledger.resolve("9999999")
 
 
 def test_store_resolve_ambiguous_prefix(ledger, signer):
