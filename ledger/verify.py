@@ -28,7 +28,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
-from . import backend
+from . import backend, collector
 from .canonical import canonical_bytes, loads_stored
 from .entry import ZERO_HASH, content_of, signed_message
 from .errors import InputError, InvalidEntry, LedgerError, StorageError, VerificationError
@@ -138,7 +138,7 @@ class State:
 def verify_ledger(ledger: Ledger, *, workers: int | None = None, progress: Progress | None = None) -> Report:
     """Recompute and check everything from the stored bytes; raise VerificationError at the first fault."""
     engine = ledger.engine
-    with backend.translate_errors(), engine.connect() as conn, backend.read_snapshot(conn):
+    with collector.paused(), backend.translate_errors(), engine.connect() as conn, backend.read_snapshot(conn):
         size = ledger.head_in(conn).size
         context = _context(conn, ledger.origin, size)
         ranges = [(start, min(start + CHUNK, size)) for start in range(0, size, CHUNK)]

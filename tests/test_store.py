@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import re
 import sqlite3
 from collections import Counter
@@ -338,6 +339,28 @@ def test_recent_entries_keep_exactly_the_last_ones():
     assert lookup("not hex") is None
     recent.add(bytes([4]) * 32, 4, "claim")  # seen again: still one entry, and the oldest goes
     assert sorted(s for s, _ in recent.entries.values()) == [3, 4]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_append_many_pauses_the_cycle_collector_and_puts_it_back(ledger, signer, enabled):
+    during: list[bool] = []
+
+    def items(fail: bool):
+        during.append(gc.isenabled())
+        yield Item("source", {"name": f"paused {fail}", "type": "person"})
+        if fail:
+            yield Item("source", {"name": "", "type": "person"})
+
+    (gc.enable if enabled else gc.disable)()
+    try:
+        ledger.append_many(items(False), signer=signer)
+        assert gc.isenabled() is enabled
+        with pytest.raises(InvalidEntry):
+            ledger.append_many(items(True), signer=signer)
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
+    assert during == [False, False] and ledger.size() == 2  # the failed batch left nothing
 
 
 def test_append_many_reports_every_committed_batch_when_stopped(ledger, signer):
