@@ -349,6 +349,7 @@ def base_lines(s: Seeded, form: Callable[[], int]) -> dict[str, tuple[str, dict[
 
 HEX = "0123456789abcdef"
 hexhash = st.text(HEX, min_size=64, max_size=64)
+lettered = hexhash.filter(lambda h: not h.isdigit())  # upper-casing changes it: no longer lower-case hex
 small_json = st.recursive(
     st.none() | st.booleans() | st.integers(-(2**53), 2**53) | st.text(max_size=8),
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
@@ -360,14 +361,14 @@ non_list = st.none() | st.booleans() | st.integers() | st.text(max_size=10) \
     | st.dictionaries(st.text(max_size=6), small_json, max_size=2)
 # Objects that look like commitments but are not (a valid one is allowed in text fields).
 bad_commitment = st.one_of(
-    st.just({}), hexhash.map(lambda h: {"commitment": h.upper()}), hexhash.map(lambda h: {"commitment": h[:63]}),
+    st.just({}), lettered.map(lambda h: {"commitment": h.upper()}), hexhash.map(lambda h: {"commitment": h[:63]}),
     hexhash.map(lambda h: {"commitment": h + "\n"}), hexhash.map(lambda h: {"commitment": h, "salt": "00"}),
     hexhash.map(lambda h: {"Commitment": h}), non_string.map(lambda v: {"commitment": v}),
 )
 BAD_DATES = ["2025-02-31", "2025-13-01", "2025-00-10", "2025-11-03T24:00:00Z", "2016-12-31T23:59:60Z",
              "2025-11-03T09:00:00+01:00", "2025-11-03T09:00:00.5Z", "2025-11-03 09:00:00Z", "20251103",
              "2025-11-03\n", "2025-11-03T09:00Z", "2025-11-3", "１９９９-01-01", "", "yesterday", "2023-02-29"]
-BAD_HASHES = st.one_of(hexhash.map(str.upper), hexhash.map(lambda h: h[:63]), hexhash.map(lambda h: h + "0"),
+BAD_HASHES = st.one_of(lettered.map(str.upper), hexhash.map(lambda h: h[:63]), hexhash.map(lambda h: h + "0"),
                        hexhash.map(lambda h: h + "\n"), hexhash.map(lambda h: " " + h), st.just(""),
                        hexhash.map(lambda h: h[:10] + "g" + h[11:]))
 
@@ -382,7 +383,7 @@ def bad_ref(s: Seeded, kind: str, field: str, body: dict[str, Any]) -> st.Search
     allowed = ALLOWED[(kind, base)]
     wrong_kind = [seq for seq, k in enumerate(KINDS) if k not in allowed]
     if kind == "link":
-        wrong_kind.append(4 if field == "to" else 5)  # the other end: linked to itself
+        wrong_kind.append(5 if field == "to" else 4)  # the other end (the base links 5 to 4): linked to itself
     if (kind, base) == ("correction", "replacement"):
         wrong_kind.append(8)  # the target itself
     junk_char = st.sampled_from("ghijklmnopqrstuvwxyz!?*/\\\"é€𝄞")
@@ -408,7 +409,7 @@ def bad_value(s: Seeded, kind: str, path: tuple, body: dict[str, Any]) -> st.Sea
     name = "".join("[]" if isinstance(p, int) else f".{p}" for p in path).lstrip(".")
     if kind_of_field in ("text", "url"):
         too_long = 2049 if kind_of_field == "url" else MAX_TEXT + 1
-        extra = [st.just("not a url"), st.just("https://"), st.just("x:y z"), st.just("a:" + "b" * 2047)] \
+        extra = [st.just("not a url"), st.just("https:"), st.just("x:y z"), st.just("a:" + "b" * 2047)] \
             if kind_of_field == "url" else []
         return st.one_of(non_string, bad_commitment, st.just(""), st.integers(too_long, too_long + 3).map(lambda n: "x" * n),
                          st.just("\ud800 lone surrogate"), *extra)

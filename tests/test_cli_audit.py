@@ -211,6 +211,7 @@ def test_import_checkpoint_cadence_in_seconds(cli_invoke, db_path, tmp_path):
 def test_checkpoint_cadence_in_seconds_counts_from_the_last_checkpoint(ledger, signer):
     """A checkpoint issued just now is not due again within the hour, and is due at
     once when the cadence is shorter than the time since it (the seconds are real)."""
+    import math
     import time
 
     from ledger.importer import Item
@@ -220,7 +221,10 @@ def test_checkpoint_cadence_in_seconds_counts_from_the_last_checkpoint(ledger, s
     before = len(list_checkpoints(ledger))
     ledger.append_many(items[:2], signer=signer, batch_size=1, checkpoint_seconds=3600)
     assert len(list_checkpoints(ledger)) == before
-    time.sleep(1.1)  # checkpoint times are kept to the second
+    # Checkpoint times are kept to the second: wait over a second, to just after the
+    # start of one, so that both batches land in it (one landing in the next would find
+    # its checkpoint due too, however few milliseconds after the first).
+    time.sleep(math.floor(time.time()) + 2.05 - time.time())
     ledger.append_many(items[2:], signer=signer, batch_size=1, checkpoint_seconds=1)
     assert len(list_checkpoints(ledger)) == before + 1  # the first batch was due; the second not yet
 

@@ -74,7 +74,7 @@ def test_a_label_never_given_is_answered_without_reading_the_disk():
         labels[f"given-{n}"] = os.urandom(32).hex()
     disk = labels._disk = CountingDisk(labels._disk)
     assert not any(f"never-{n}" in labels or labels.get(f"never-{n}") for n in range(10_000))
-    assert disk.statements <= 10  # ~950 labels in 2**24 bits: about 0.6 such questions read it
+    assert disk.statements <= 30  # ~950 labels in 2**24 bits: about 0.6 of these 10,000 questions read it (2 statements each)
     assert all(f"given-{n}" in labels for n in range(1000))  # and every label on disk is found
     assert disk.statements >= 900
     labels.close()
