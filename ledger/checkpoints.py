@@ -43,8 +43,11 @@ class Cadence:
             return False
         if last_issued is None:
             return True
-        issued = calendar.timegm(time.strptime(last_issued, "%Y-%m-%dT%H:%M:%SZ"))
-        return now - issued >= self.seconds
+        # Issue times are kept to the second: the last one came at most a second after
+        # the time it shows.  Counting from that latest moment, a checkpoint is never due
+        # early (at worst a second late): not two, milliseconds apart, with seconds=1.
+        latest = calendar.timegm(time.strptime(last_issued, "%Y-%m-%dT%H:%M:%SZ")) + 1
+        return now - latest >= self.seconds
 
 
 def last_issued(conn: Connection) -> tuple[int, str | None]:

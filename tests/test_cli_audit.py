@@ -208,6 +208,22 @@ def test_import_checkpoint_cadence_in_seconds(cli_invoke, db_path, tmp_path):
     assert sizes() == [1, 51, 71]
 
 
+def test_cadence_in_seconds_is_never_due_early():
+    """An issue time is kept to the second: one shown as 12:00:00 may have come at
+    12:00:00.999, so a cadence of one second is due from 12:00:02, not 12:00:01."""
+    import calendar
+
+    from ledger.checkpoints import Cadence
+
+    shown = "2026-11-27T12:00:00Z"
+    at = calendar.timegm((2026, 11, 27, 12, 0, 0))
+    every_second = Cadence(0, 1)
+    assert [every_second.due(1, shown, at + dt) for dt in (0.5, 1.0, 1.999, 2.0, 30.0)] == [False] * 3 + [True] * 2
+    assert not every_second.due(0, shown, at + 30)  # nothing added: nothing to sign
+    assert every_second.due(1, None, at)  # none issued yet
+    assert Cadence(0, 10).due(1, shown, at + 11) and not Cadence(0, 10).due(1, shown, at + 10.9)
+
+
 def test_checkpoint_cadence_in_seconds_counts_from_the_last_checkpoint(ledger, signer):
     """A checkpoint issued just now is not due again within the hour, and is due at
     once when the cadence is shorter than the time since it (the seconds are real)."""
@@ -221,9 +237,8 @@ def test_checkpoint_cadence_in_seconds_counts_from_the_last_checkpoint(ledger, s
     before = len(list_checkpoints(ledger))
     ledger.append_many(items[:2], signer=signer, batch_size=1, checkpoint_seconds=3600)
     assert len(list_checkpoints(ledger)) == before
-    # Checkpoint times are kept to the second: wait over a second, to just after the
-    # start of one, so that both batches land in it (one landing in the next would find
-    # its checkpoint due too, however few milliseconds after the first).
+    # Issue times are kept to the second, and counted from the end of the second shown:
+    # the first batch is due from two seconds after the start of the checkpoint's second.
     time.sleep(math.floor(time.time()) + 2.05 - time.time())
     ledger.append_many(items[2:], signer=signer, batch_size=1, checkpoint_seconds=1)
     assert len(list_checkpoints(ledger)) == before + 1  # the first batch was due; the second not yet
