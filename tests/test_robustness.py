@@ -75,12 +75,13 @@ def _as_lines(led: Ledger) -> list[dict]:
     return lines
 
 
-def _kill_once(proc: subprocess.Popen, led: Ledger, size: int, patience: float = 60.0) -> None:
-    """SIGKILL ``proc`` once the ledger holds ``size`` entries (or it has ended, or
-    ``patience`` seconds have passed)."""
+def _kill_once(proc: subprocess.Popen, led: Ledger, size: int, then: float, patience: float = 60.0) -> None:
+    """SIGKILL ``proc`` ``then`` seconds after the ledger holds ``size`` entries (or it
+    has ended, or ``patience`` seconds have passed): at a random moment of a transaction."""
     give_up = time.monotonic() + patience
     while proc.poll() is None and led.size() < size and time.monotonic() < give_up:
         time.sleep(0.002)
+    time.sleep(then)
     proc.send_signal(signal.SIGKILL)  # nothing, if it has ended
     proc.wait()
 
@@ -106,7 +107,7 @@ def test_killed_imports_leave_a_prefix_and_resume_without_duplicates(cli_invoke,
             # whatever point of a transaction it is then in, on a machine of any speed.
             proc = subprocess.Popen(command + ["--batch-size", "1"], env=env,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            _kill_once(proc, led, led.size() + rng.randint(1, 60))
+            _kill_once(proc, led, led.size() + rng.randint(1, 60), then=rng.uniform(0, 0.01))
             report = verify_ledger(led)  # stored checkpoints included: each must still match
             recorded = _as_lines(led)
             assert recorded == (expected + lines)[: len(recorded)]  # exactly a prefix, in order
