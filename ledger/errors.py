@@ -35,6 +35,15 @@ class UnknownRef(InputError):
     """A REF names no entry (no such seq, no leaf hash with that prefix)."""
 
 
+class DigitsPastTheEnd(UnknownRef):
+    """An all-digit REF, read as a seq number past the log's end, whose digits start
+    the leaf hash of one entry, ``seq``: ``hint`` says which longer prefix names it."""
+
+    def __init__(self, message: str, hint: str, seq: int) -> None:
+        super().__init__(f"{message}; {hint}")
+        self.hint, self.seq = hint, seq
+
+
 class AmbiguousRef(InputError):
     """A leaf-hash prefix matches more than one entry."""
 

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
 from .canonical import loads_strict
-from .errors import InputError, UnknownRef
+from .errors import DigitsPastTheEnd, InputError, UnknownRef
 from .labels import Labels
 from .schema import KINDS
 
@@ -98,6 +98,19 @@ def plan_import(lines: Iterable[bytes], ledger_resolver: Resolver, *, size: int)
         seen.close()
 
 
+def _instead(tail: str, ledger_resolver: Resolver, size: int) -> str:
+    """What to write for a ``#`` reference to no entry recorded before the import: a
+    label, or, where its digits start the leaf hash of one that was, a longer prefix."""
+    try:
+        ledger_resolver(tail)
+    except DigitsPastTheEnd as exc:
+        if exc.seq < size:
+            return exc.hint
+    except InputError:
+        pass
+    return "use @label to refer to its lines"
+
+
 def _plan(lines: Iterable[bytes], ledger_resolver: Resolver, size: int, seen: Labels) -> Iterator[Item]:
     for number, obj in parse_lines(lines):
 
@@ -110,10 +123,8 @@ def _plan(lines: Iterable[bytes], ledger_resolver: Resolver, size: int, seen: La
                 except InputError as exc:
                     raise UnknownRef(f"line {number}: {exc}") from None
                 if seq >= size:
-                    raise UnknownRef(
-                        f"line {number}: {ref} was not recorded before this import; "
-                        "use @label to refer to its lines"
-                    )
+                    raise UnknownRef(f"line {number}: {ref} was not recorded before this import; "
+                                     f"{_instead(tail, ledger_resolver, size)}")
                 return digest
             if ref.startswith("@") and ref[1:] not in seen:
                 raise UnknownRef(f"line {number}: no earlier line has label {ref[1:]!r}")

@@ -22,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from . import backend, collector
 from .canonical import canonical_bytes, loads_stored
 from .entry import FORMAT_VERSION, ZERO_HASH, Entry, content_bytes, make_entry, recorded_bound, utc_now
-from .errors import AmbiguousRef, InputError, InvalidEntry, LedgerExists, LedgerNotFound, UnknownRef
+from .errors import AmbiguousRef, DigitsPastTheEnd, InputError, InvalidEntry, LedgerExists, LedgerNotFound, UnknownRef
 from .importer import Item, resolve_refs
 from .keys import Signer, check_name
 from .labels import Labels
@@ -644,9 +644,9 @@ class Ledger:
                     full = found[0].leaf_hash.hex()
                     letter = re.search("[a-f]", full[len(ref):])
                     longer = full[:len(ref) + letter.end()] if letter else full
-                    raise UnknownRef(
-                        f"{exc}; all-digit refs are seq numbers: for entry {found[0].seq}, whose leaf hash "
-                        f"starts {ref}, give {longer}"
+                    raise DigitsPastTheEnd(
+                        str(exc), f"all-digit refs are seq numbers: for entry {found[0].seq}, whose leaf hash "
+                        f"starts {ref}, give {longer}", found[0].seq,
                     ) from None
                 raise
         prefix = ref.lower()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import re
 import sqlite3
 from collections import Counter
@@ -13,7 +14,7 @@ import pytest
 
 from ledger.entry import ZERO_HASH, make_entry
 from ledger.errors import InputError, InvalidEntry, UnknownRef, AmbiguousRef, VerificationError
-from ledger.importer import Item
+from ledger.importer import Item, plan_import
 from ledger.keys import KeyStore, key_id
 from ledger.merkle import CompactRange, root_from_leaves
 from ledger.store import Ledger
@@ -119,6 +120,22 @@ def test_store_resolve_explains_an_all_digit_hash_prefix(ledger, signer):
     if not any(entry.leaf_hash.hex().startswith("9999999") for entry in entries):
         with pytest.raises(UnknownRef, match=f"^no entry 9999999: the ledger has {size} entries$"):
             ledger.resolve("9999999")
+
+    # An import line's "#" reference says the same, where "use @label" would not help.
+    def plan(ref: str) -> list[Item]:
+        line = json.dumps({"kind": "claim", "body": {"text": "c", "asserted_by": [ref]}}).encode()
+        return list(plan_import([line], lambda r: (ledger.resolve(r).seq, ledger.resolve(r).leaf_hash.hex()), size=size))
+
+    with pytest.raises(UnknownRef) as raised:
+        plan(f"#{digits[:4]}")
+    assert str(raised.value) == (
+        f"line 1: #{digits[:4]} was not recorded before this import; all-digit refs are seq numbers: "
+        f"for entry {entry.seq}, whose leaf hash starts {digits[:4]}, give {hint}"
+    )
+    assert plan(f"#{hint}")[0].body["asserted_by"] == [entry.leaf_hash.hex()]
+    if not any(entry.leaf_hash.hex().startswith("9999999") for entry in entries):
+        with pytest.raises(UnknownRef, match="^line 1: #9999999 was not recorded before this import; use @label"):
+            plan("#9999999")
 
 
 def test_store_resolve_ambiguous_prefix(ledger, signer):
@@ -309,7 +326,7 @@ def test_bulk_import_refreshes_postgresql_statistics_as_the_log_grows(ledger, si
     """Without statistics PostgreSQL plans a batch's content lookup as a scan of the
     whole log; a bulk import analyzes the tables as the log doubles (SQLite: no-op)."""
     import ledger.store as store_module
-    from ledger.importer import Item
+    from ledger.importer import Item, plan_import
 
     if backend != "postgresql":
         pytest.skip("PostgreSQL's planner statistics")
