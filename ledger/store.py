@@ -275,6 +275,8 @@ class Ledger:
         With ``skip_existing``, an item whose kind and body (references resolved) are
         already recorded is not recorded again; its label names the entry already there.
         Re-running an interrupted import therefore resumes it without duplicates.
+
+        Python's cycle collector is paused for the call, for all threads (``collector``).
         """
         own_labels = Labels() if labels is None else None
         labels = own_labels if own_labels is not None else labels

@@ -136,7 +136,10 @@ class State:
 
 
 def verify_ledger(ledger: Ledger, *, workers: int | None = None, progress: Progress | None = None) -> Report:
-    """Recompute and check everything from the stored bytes; raise VerificationError at the first fault."""
+    """Recompute and check everything from the stored bytes; raise VerificationError at the first fault.
+
+    Python's cycle collector is paused for the call, for all threads (``collector``).
+    """
     engine = ledger.engine
     with collector.paused(), backend.translate_errors(), engine.connect() as conn, backend.read_snapshot(conn):
         size = ledger.head_in(conn).size
