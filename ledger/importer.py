@@ -101,13 +101,14 @@ def plan_import(lines: Iterable[bytes], ledger_resolver: Resolver, *, size: int)
 def _instead(tail: str, ledger_resolver: Resolver, size: int) -> str:
     """What to write for a ``#`` reference to no entry recorded before the import: a
     label, or, where its digits start the leaf hash of one that was, a longer prefix."""
-    try:
-        ledger_resolver(tail)
-    except DigitsPastTheEnd as exc:
-        if exc.seq < size:
-            return exc.hint
-    except InputError:
-        pass
+    if tail.isascii() and tail.isdigit():
+        try:
+            ledger_resolver(tail)
+        except DigitsPastTheEnd as exc:
+            if exc.seq < size:
+                return exc.hint
+        except InputError:
+            pass
     return "use @label to refer to its lines"
 
 

@@ -53,8 +53,8 @@ class Labels(MutableMapping[str, str]):
         """The label's value if it is on disk; the disk is read only if it may be."""
         if self._disk is None:
             return None
-        at = hash(label) & (SPILLED_BITS - 1)
-        if not self._spilled[at >> 3] & (1 << (at & 7)):
+        byte, bit = _spilled_bit(label)
+        if not self._spilled[byte] & bit:
             return None  # never spilled (a deleted label may still be read for)
         with _on_disk():
             row = self._disk.execute("SELECT hash FROM label WHERE name = ?", (label,)).fetchone()
@@ -96,11 +96,10 @@ class Labels(MutableMapping[str, str]):
             oldest = list(islice(self._recent.items(), len(self._recent) // 2))
             self._disk.executemany("INSERT OR REPLACE INTO label VALUES (?, ?)",
                                    [(name, bytes.fromhex(digest)) for name, digest in oldest])
-        bits = self._spilled
         for name, _ in oldest:
             del self._recent[name]
-            at = hash(name) & (SPILLED_BITS - 1)
-            bits[at >> 3] |= 1 << (at & 7)
+            byte, bit = _spilled_bit(name)
+            self._spilled[byte] |= bit
         self._recent = dict(self._recent)  # drop the emptied slots at the front
 
     def close(self) -> None:
@@ -108,6 +107,12 @@ class Labels(MutableMapping[str, str]):
         if self._disk is not None:
             self._disk.close()
             self._disk = None
+
+
+def _spilled_bit(label: object) -> tuple[int, int]:
+    """Where a label's bit is in the spilled-labels array: (byte, mask)."""
+    at = hash(label) & (SPILLED_BITS - 1)
+    return at >> 3, 1 << (at & 7)
 
 
 @contextmanager

@@ -244,6 +244,7 @@ class Ledger:
             body, secrets = commit(body, list(confidential))
         return self._append_batch([Item(kind, body, secrets=tuple(secrets))], signer, {}, self.cadence)[0]
 
+    @collector.paused()
     def append_many(
         self,
         items: Iterable[Item],
@@ -321,31 +322,30 @@ class Ledger:
             writer = BatchWriter(lambda p: self._write_prepared(p, every, signer))
             tip = None
 
-        with collector.paused():
-            try:
-                first, largest = (BATCH_SIZE, MAX_BATCH_SIZE) if batch_size is None else (batch_size, batch_size)
-                for batch in _batches(items, first, largest):
-                    landed(writer.written())
-                    if writer.error is not None:
-                        settle()
-                    try:
-                        with backend.translate_errors(), self.engine.connect() as conn:  # a fresh snapshot a batch
-                            tip = tip or self._read_tip(conn)
-                            if tip.size >= max(2 * analyzed, ANALYZE_FROM):
-                                backend.refresh_statistics(self.engine)
-                                analyzed = tip.size
-                            prepared = self._prepare(conn, batch, tip, signer, labels,
-                                                     [] if skip_existing else None, recent, pending)
-                    except InputError:
-                        settle()  # the batches before it stay recorded
-                        raise
-                    inflight.append(prepared)
-                    writer.submit(prepared)
-                settle()
-            finally:  # whatever stops the import, the batches committed are reported
-                landed(writer.finish())
-                if own_labels is not None:
-                    own_labels.close()
+        try:
+            first, largest = (BATCH_SIZE, MAX_BATCH_SIZE) if batch_size is None else (batch_size, batch_size)
+            for batch in _batches(items, first, largest):
+                landed(writer.written())
+                if writer.error is not None:
+                    settle()
+                try:
+                    with backend.translate_errors(), self.engine.connect() as conn:  # a fresh snapshot a batch
+                        tip = tip or self._read_tip(conn)
+                        if tip.size >= max(2 * analyzed, ANALYZE_FROM):
+                            backend.refresh_statistics(self.engine)
+                            analyzed = tip.size
+                        prepared = self._prepare(conn, batch, tip, signer, labels,
+                                                 [] if skip_existing else None, recent, pending)
+                except InputError:
+                    settle()  # the batches before it stay recorded
+                    raise
+                inflight.append(prepared)
+                writer.submit(prepared)
+            settle()
+        finally:  # whatever stops the import, the batches committed are reported
+            landed(writer.finish())
+            if own_labels is not None:
+                own_labels.close()
         return total
 
     def _commit(self, batch: list[Item], signer: Signer, labels: MutableMapping[str, str],

@@ -135,13 +135,14 @@ class State:
     ring: KeyRing
 
 
+@collector.paused()
 def verify_ledger(ledger: Ledger, *, workers: int | None = None, progress: Progress | None = None) -> Report:
     """Recompute and check everything from the stored bytes; raise VerificationError at the first fault.
 
     Python's cycle collector is paused for the call, for all threads (``collector``).
     """
     engine = ledger.engine
-    with collector.paused(), backend.translate_errors(), engine.connect() as conn, backend.read_snapshot(conn):
+    with backend.translate_errors(), engine.connect() as conn, backend.read_snapshot(conn):
         size = ledger.head_in(conn).size
         context = _context(conn, ledger.origin, size)
         ranges = [(start, min(start + CHUNK, size)) for start in range(0, size, CHUNK)]

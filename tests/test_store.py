@@ -124,7 +124,11 @@ def test_store_resolve_explains_an_all_digit_hash_prefix(ledger, signer):
     # An import line's "#" reference says the same, where "use @label" would not help.
     def plan(ref: str) -> list[Item]:
         line = json.dumps({"kind": "claim", "body": {"text": "c", "asserted_by": [ref]}}).encode()
-        return list(plan_import([line], lambda r: (ledger.resolve(r).seq, ledger.resolve(r).leaf_hash.hex()), size=size))
+        def resolver(r: str) -> tuple[int, str]:
+            found = ledger.resolve(r)
+            return found.seq, found.leaf_hash.hex()
+
+        return list(plan_import([line], resolver, size=size))
 
     with pytest.raises(UnknownRef) as raised:
         plan(f"#{digits[:4]}")
