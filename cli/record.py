@@ -267,15 +267,10 @@ def import_(ctx: click.Context, file: Any, fmt: str, batch_size: int | None, che
       claimledger import --format claimreview factcheck.jsonld
       claimledger import big.jsonl --checkpoint-every 100000 --checkpoint-seconds 10
     """
-    from ledger.importer import plan_import
+    from contextlib import nullcontext
 
     ledger = ctx.obj.ledger
     signer = load_signer(ctx, as_name)
-
-    def resolve(ref: str) -> tuple[int, str]:
-        entry = ledger.resolve(ref)
-        return entry.seq, entry.leaf_hash.hex()
-
     bar = None
     if progress_enabled() and file.seekable():
         total = file.seek(0, 2)
@@ -286,15 +281,19 @@ def import_(ctx: click.Context, file: Any, fmt: str, batch_size: int | None, che
         from ledger.claimreview import from_claimreview
 
         items: Any = from_claimreview(loads_strict(file.read()))
+        planner: Any = nullcontext()
     else:
-        items = plan_import(file, resolve, size=ledger.size())
+        from ledger.pipeline import PlannedLines
+
+        items = planner = PlannedLines(ledger, file, size=ledger.size())
 
     def on_batch(entries: list[Any]) -> None:
         if bar is not None:
-            bar.update(file.tell() - bar.pos)
+            bar.update((items.position if fmt == "jsonl" else file.tell()) - bar.pos)
 
-    done = ledger.append_many(items, signer=signer, batch_size=batch_size, on_batch=on_batch, skip_existing=True,
-                              checkpoint_every=checkpoint_every, checkpoint_seconds=checkpoint_seconds)
+    with planner:
+        done = ledger.append_many(items, signer=signer, batch_size=batch_size, on_batch=on_batch, skip_existing=True,
+                                  checkpoint_every=checkpoint_every, checkpoint_seconds=checkpoint_seconds)
     if bar is not None:
         bar.render_finish()
     if as_json:

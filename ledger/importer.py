@@ -32,6 +32,26 @@ class Item(NamedTuple):
     where: str = ""
     secrets: tuple[Any, ...] = ()  # ledger.secrets.Secret: what this body's commitments hide
 
+
+class Planned(NamedTuple):
+    """One import line as ``ledger.pipeline`` plans it in a second process.
+
+    ``body_bytes`` is the canonical body with a placeholder of 64 hex digits (quoted:
+    ``swaps``' first halves) wherever it names an earlier line's label, to be replaced
+    by that line's leaf hash; ``targets`` are its references in ``iter_refs`` order, as
+    the seq of an entry recorded before or an import label.  Without ``body_bytes`` the
+    line is ``item``, to be checked and resolved as any other item is.
+    """
+
+    kind: str
+    label: str | None
+    where: str
+    body_bytes: bytes | None
+    swaps: tuple[tuple[bytes, str], ...]
+    targets: tuple[int | str, ...]
+    item: Item | None
+
+
 REF_FIELDS = ("target", "source", "from", "to", "part_of", "replacement")
 REF_LIST_FIELDS = ("asserted_by", "reported_by")
 LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\Z")

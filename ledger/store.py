@@ -13,6 +13,7 @@ from hashlib import sha256
 from collections.abc import Callable, Container, Iterable, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -21,12 +22,15 @@ from sqlalchemy.exc import DBAPIError
 
 from . import backend, collector
 from .canonical import canonical_bytes, loads_stored
-from .entry import FORMAT_VERSION, ZERO_HASH, Entry, content_bytes, make_entry, recorded_bound, utc_now
+from .entry import (
+    FORMAT_VERSION, ZERO_HASH, Entry, assemble_envelope, content_bytes, make_entry, recorded_bound, utc_now,
+    with_signature,
+)
 from .errors import AmbiguousRef, DigitsPastTheEnd, InputError, InvalidEntry, LedgerExists, LedgerNotFound, UnknownRef
-from .importer import Item, resolve_refs
+from .importer import Item, Planned, resolve_refs
 from .keys import Signer, check_name
 from .labels import Labels
-from .merkle import CompactRange, range_nodes, root_from_nodes
+from .merkle import CompactRange, leaf_hash, range_nodes, root_from_nodes
 from .rules import KeyRing, Recent, check_occurred, check_refs, iter_refs
 from .schema import body_valid, entry_error, integer_fields
 from .checkpoints import DEFAULT_EVERY, Cadence, StoredCheckpoint, last_issued, latest, parse_every, sign_checkpoint
@@ -298,8 +302,8 @@ class Ledger:
             for prepared in done:
                 inflight.remove(prepared)
                 pending.forget(prepared)
-                for entry in prepared.entries:  # committed: later batches may find them here
-                    recent.add(entry.leaf_hash, entry.seq, entry.kind)
+                for seq, leaf, kind, *_ in prepared.log_rows:  # committed: later batches may find them here
+                    recent.add(leaf, seq, kind)
                 total.recorded += len(prepared.entries)
                 total.skipped += len(prepared.skipped)
                 if on_batch:
@@ -334,8 +338,8 @@ class Ledger:
                         if tip.size >= max(2 * analyzed, ANALYZE_FROM):
                             backend.refresh_statistics(self.engine)
                             analyzed = tip.size
-                        prepared = self._prepare(conn, batch, tip, signer, labels,
-                                                 [] if skip_existing else None, recent, pending)
+                        prepared = self._preparer(batch)(conn, batch, tip, signer, labels,  # type: ignore[arg-type]
+                                                         [] if skip_existing else None, recent, pending)
                 except InputError:
                     settle()  # the batches before it stay recorded
                     raise
@@ -380,12 +384,16 @@ class Ledger:
         """Prepare and write one batch inside one write transaction: no one can append
         in between, so single appends never have to be prepared again."""
         with backend.write_transaction(self.engine) as conn:
-            prepared = self._prepare(conn, items, self._read_tip(conn), signer, labels, skipped,
-                                     recent or Recent(0), _Pending())
+            prepared = self._preparer(items)(conn, items, self._read_tip(conn), signer, labels,  # type: ignore[arg-type]
+                                             skipped, recent or Recent(0), _Pending())
             self._write_prepared(prepared, every, signer, conn=conn, before_commit=before_commit)
             if skipped is not None:
                 skipped.extend(prepared.skipped)
             return prepared.entries
+
+    def _preparer(self, items: list[Any]) -> Callable[..., _Prepared]:
+        """How to prepare a batch: lines ``ledger.pipeline`` planned, or items."""
+        return self._prepare_planned if items and isinstance(items[0], Planned) else self._prepare
 
     def _read_tip(self, conn: Connection) -> _Tip:
         head = self.head_in(conn)
@@ -472,6 +480,113 @@ class Ledger:
         tip.size, tip.leaf_hash, tip.recorded_at = seq, prev, last_time
         out.size, out.root = seq, tree.root()
         # A signer that just revoked itself can no longer sign the tree head.
+        out.may_checkpoint = ring.active(signer_hex) is not None
+        return out
+
+    def _prepare_planned(
+        self, conn: Connection, items: list[Planned], tip: _Tip, signer: Signer, labels: MutableMapping[str, str],
+        skipped: list[Planned] | None, recent: Recent, pending: _Pending,
+    ) -> _Prepared:
+        """``_prepare`` for lines ``ledger.pipeline`` planned: their bodies arrive checked
+        and canonical, so each needs only its label hashes swapped in before it is signed.
+
+        A line the planner left unplanned goes through ``_prepare`` in its turn.
+        """
+        base = (tip.size, tip.leaf_hash)
+        local, seen_content, stored = pending.local, pending.contents, backend.hash_lookup(conn)
+        by_content = backend.content_lookup(conn)
+        tree, ring = tip.tree, tip.ring
+        prev, last_time, seq = tip.leaf_hash, tip.recorded_at, tip.size
+        out = _Prepared(items=items, base=base)  # type: ignore[arg-type]
+        signer_hex, origin = signer.key_id.hex(), self.origin
+        signer_checked = False  # until the ring may change: at a key entry, on the ordinary path
+
+        def spliced(planned: Planned) -> bytes:
+            body_bytes = planned.body_bytes
+            for quoted, label in planned.swaps:
+                body_bytes = body_bytes.replace(quoted, b'"%s"' % labels[label].encode("ascii"))  # type: ignore[union-attr]
+            return body_bytes  # type: ignore[return-value]
+
+        def seq_of(target: int | str) -> int:
+            if isinstance(target, int):
+                return target
+            hex_hash = labels[target]
+            found = local.get(hex_hash) or recent.entries.get(digest := bytes.fromhex(hex_hash)) or stored(digest)
+            if found is None:
+                raise InvalidEntry(f"label {target!r} names no entry")  # pragma: no cover - labels name entries
+            return found[0]
+
+        early: dict[int, tuple[bytes, bytes]] = {}  # line in batch -> (body bytes, content hash)
+        present: dict[bytes, str] = {}
+        if skipped is not None:  # one query for the contents known before the batch starts
+            given: set[str] = set()
+            for number, planned in enumerate(items):
+                if planned.body_bytes is not None and not any(label in given for _, label in planned.swaps):
+                    body_bytes = spliced(planned)
+                    early[number] = (body_bytes, sha256(content_bytes(planned.kind, body_bytes)).digest())
+                if planned.label is not None:
+                    given.add(planned.label)
+            present = backend.contents_lookup(conn, list({digest for _, digest in early.values()}))
+        for number, planned in enumerate(items):
+            if planned.item is not None:
+                tip.size, tip.leaf_hash, tip.recorded_at = seq, prev, last_time
+                one = self._prepare(conn, [planned.item], tip, signer, labels, skipped, recent, pending)
+                out.entries += one.entries
+                out.skipped += one.skipped
+                out.contents += one.contents
+                out.log_rows += one.log_rows
+                out.node_rows += one.node_rows
+                out.ref_rows += one.ref_rows
+                out.secret_rows += one.secret_rows
+                prev, last_time, seq = tip.leaf_hash, tip.recorded_at, tip.size
+                signer_checked = False
+                continue
+            kind = planned.kind
+            known = early.get(number)
+            if known is not None:
+                body_bytes, digest = known
+                already = present.get(digest)
+            else:
+                body_bytes = spliced(planned)
+                digest = sha256(content_bytes(kind, body_bytes)).digest()
+                already = None
+                if skipped is not None and not any(labels[label] in local for _, label in planned.swaps):
+                    already = by_content(digest)  # an entry naming one not yet written is not recorded yet
+            if skipped is not None:
+                already = seen_content.get(digest) or already
+                if already is not None:
+                    if planned.label is not None:
+                        labels[planned.label] = already
+                    out.skipped.append(planned)  # type: ignore[arg-type]
+                    continue
+            if not signer_checked:
+                try:
+                    if ring.signing_key(seq, kind, {}, signer_hex) != signer.public_key:
+                        raise InvalidEntry(f"signer {signer.name} is not the registered key of that name")
+                except InputError as exc:
+                    raise type(exc)(f"{planned.where}: {exc}") from None
+                signer_checked = True
+            recorded_at = max(utc_now(), last_time)
+            envelope = assemble_envelope(body_bytes=body_bytes, kind=kind, origin=origin, prev_hex=prev.hex(),
+                                         recorded_at=recorded_at, seq=seq, signer_hex=signer_hex)
+            data = with_signature(envelope, signer.sign(envelope).hex())
+            leaf = leaf_hash(data)
+            hex_hash = leaf.hex()
+            if planned.targets:
+                out.ref_rows += [(seq, pos, seq_of(target)) for pos, target in enumerate(planned.targets)]
+            local[hex_hash] = (seq, kind)
+            if skipped is not None:
+                seen_content[digest] = hex_hash
+                out.contents.append(digest)
+            if planned.label is not None:
+                labels[planned.label] = hex_hash
+            out.log_rows.append((seq, leaf, kind, recorded_at, signer_hex, digest, data))
+            out.node_rows.append((0, seq, seq, leaf))
+            out.node_rows += [(level, idx, seq, node) for level, idx, node in tree.append(leaf)]
+            out.entries.append(_Signed(seq, leaf, data, None))  # type: ignore[arg-type]
+            prev, last_time, seq = leaf, recorded_at, seq + 1
+        tip.size, tip.leaf_hash, tip.recorded_at = seq, prev, last_time
+        out.size, out.root = seq, tree.root()
         out.may_checkpoint = ring.active(signer_hex) is not None
         return out
 
@@ -796,6 +911,15 @@ def _batches(items: Iterable[Item], size: int, largest: int) -> Iterator[list[It
             size = min(2 * size, largest)
     if batch:
         yield batch
+
+
+class _Signed(Entry):
+    """An entry signed from canonical bytes (a planned import line): its value is
+    parsed from them only if it is asked for."""
+
+    @cached_property
+    def value(self) -> dict[str, Any]:  # type: ignore[override]
+        return loads_stored(self.data)  # type: ignore[no-any-return]
 
 
 class _GivenHere(Exception):

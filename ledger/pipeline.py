@@ -1,0 +1,244 @@
+"""Bulk import on two cores: a second process plans the lines while this one signs.
+
+An import's time is almost all Python on one thread, and the GIL keeps a second thread
+from sharing it.  So the lines are planned in a forked process: it parses and checks
+each one (``plan_import``), checks its body against the schema and its references
+against the kinds their fields admit, and canonicalises the body.  A reference to an
+earlier line of the import cannot be resolved there, since that line's leaf hash exists
+only once it is signed: its place holds a placeholder of 64 hex digits, as a leaf hash
+has, so the canonical bytes around it are already final (RFC 8785 orders members by
+name and escapes nothing in hex).  This process then only swaps in the real hashes,
+signs, hashes and writes (``Ledger._prepare_planned``): it never builds the bodies as
+Python objects again.  ``bench/bench_pipeline.py`` was the study for it.
+
+A line the planner cannot vouch for (a check fails, a key entry, a placeholder that also
+appears elsewhere in the body) goes across as planned by ``plan_import`` and takes the
+ordinary path, which raises the ordinary error in its turn.  An error of
+``plan_import`` itself crosses after the lines before it, and is raised where the
+ordinary import would raise it.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import queue
+import signal
+import sys
+import threading
+from collections.abc import Iterator
+from multiprocessing.connection import Connection as Pipe
+from typing import IO, TYPE_CHECKING, Any
+
+from . import backend
+from .canonical import canonical_bytes
+from .errors import InputError, LedgerError, StorageError
+from .importer import Item, Planned, plan_import, resolve_refs
+from .labels import Labels
+from .rules import check_occurred, check_refs, iter_refs
+from .schema import KINDS, body_valid, integer_fields
+
+if TYPE_CHECKING:
+    from .store import Ledger
+
+CHUNK = 256  # planned lines a message
+AHEAD = 128  # messages the planner may be ahead: 32,768 lines, about 12 MB
+
+
+class PlannedLines:
+    """The planned lines of an import file, read and planned by a forked process.
+
+    Iterate it once; ``position`` says how many bytes of the file the planner has read.
+    Use it as a context manager, so that the planner is stopped whatever happens.
+    """
+
+    def __init__(self, ledger: Ledger, lines: IO[bytes], *, size: int) -> None:
+        import multiprocessing
+
+        context = multiprocessing.get_context("fork")
+        self._from_planner, to_parent = context.Pipe(duplex=False)
+        for stream in (sys.stdout, sys.stderr):  # a fork must not write the parent's buffers twice
+            stream.flush()
+        self._process = context.Process(
+            target=_planner, args=(ledger, lines, size, to_parent, self._from_planner), daemon=True,
+            name="claimledger-planner",
+        )
+        self._process.start()
+        to_parent.close()
+        self.position = 0
+        # A thread takes the messages off the pipe as they come, so that the planner
+        # runs ahead while a whole batch is gathered and signed here; bounded, so
+        # memory stays flat.
+        self._messages: queue.Queue[bytes | None] = queue.Queue(maxsize=AHEAD)
+        self._pump = threading.Thread(target=self._receive, name="claimledger-planned", daemon=True)
+        self._pump.start()
+
+    def _receive(self) -> None:
+        try:
+            while True:
+                message = self._from_planner.recv_bytes()
+                self._messages.put(message)
+                if message[:1] != b"L":
+                    return
+        except (EOFError, OSError):
+            self._messages.put(None)
+
+    def __iter__(self) -> Iterator[Planned]:
+        while True:
+            blob = self._messages.get()
+            if blob is None:
+                raise StorageError(
+                    "the process reading the import file stopped unexpectedly (killed, or out of memory?); "
+                    "the batches reported imported are recorded"
+                )
+            message = pickle.loads(blob[1:])
+            tag = message[0]
+            if tag == "lines":
+                self.position = message[2]
+                yield from map(Planned._make, message[1])
+            elif tag == "error":
+                raise message[1]
+            else:
+                return
+
+    def close(self) -> None:
+        """Stop the planner if it still runs."""
+        if self._process.is_alive():
+            self._process.terminate()
+        self._process.join()
+        while self._pump.is_alive():  # the planner is gone: the pump meets the pipe's end
+            try:
+                self._messages.get(timeout=0.1)
+            except queue.Empty:
+                pass
+        self._from_planner.close()
+
+    def __enter__(self) -> PlannedLines:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def _planner(ledger: Ledger, lines: IO[bytes], size: int, to_parent: Pipe, parent_end: Pipe) -> None:
+    """The forked process: plan every line and send them on, then an error or the end."""
+    parent_end.close()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    ledger.engine.dispose(close=False)  # the parent's connections stay the parent's
+
+    def send(message: tuple[Any, ...]) -> None:
+        tag = b"L" if message[0] == "lines" else b"E"  # the pump stops after the last message
+        to_parent.send_bytes(tag + pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
+
+    chunk: list[tuple[Any, ...]] = []
+    try:
+        with backend.translate_errors(), ledger.engine.connect() as conn:
+            for planned in plan_lines(lines, ledger, conn, size=size):
+                chunk.append(planned)
+                if len(chunk) >= CHUNK:
+                    send(("lines", chunk, _tell(lines)))
+                    chunk = []
+        send(("lines", chunk, _tell(lines)))
+        send(("end",))
+    except BrokenPipeError:
+        pass  # the parent is gone or stopped listening: nothing to tell
+    except BaseException as exc:  # noqa: BLE001 -- crosses to the parent, which raises it
+        send(("lines", chunk, _tell(lines)))
+        send(("error", _portable(exc)))
+    finally:
+        to_parent.close()
+
+
+def _tell(lines: IO[bytes]) -> int:
+    try:
+        return lines.tell()
+    except (OSError, ValueError):
+        return 0
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """``exc`` if it survives pickling, else a plain error with its message."""
+    try:
+        return pickle.loads(pickle.dumps(exc, pickle.HIGHEST_PROTOCOL))  # type: ignore[no-any-return]
+    except Exception:  # noqa: BLE001 -- any failure to cross means: send the message instead
+        base = InputError if isinstance(exc, InputError) else LedgerError if isinstance(exc, LedgerError) else RuntimeError
+        return base(str(exc))
+
+
+def plan_lines(lines: IO[bytes], ledger: Ledger, conn: Any, *, size: int) -> Iterator[tuple[Any, ...]]:
+    """Plan each line of an import into the fields of a ``Planned`` (see the module)."""
+
+    def resolver(ref: str) -> tuple[int, str]:
+        entry = ledger.resolve(ref)
+        return entry.seq, entry.leaf_hash.hex()
+
+    stored = backend.hash_lookup(conn)
+    salt = os.urandom(16).hex()
+    given = Labels()  # label -> its placeholder and the index of its kind
+    count = 0
+    try:
+        for item in plan_import(lines, resolver, size=size):
+            planned = _plan_one(item, given, stored, salt)
+            if item.label is not None:
+                given[item.label] = f"{salt}{count:032x}{KINDS.index(item.kind):02x}"
+                count += 1
+            yield planned
+    finally:
+        given.close()
+
+
+def _plan_one(item: Item, given: Labels, stored: Any, salt: str) -> tuple[Any, ...]:
+    """The ``Planned`` fields of one line: canonical bytes if every check passes, else
+    the line itself, for the ordinary path to check and explain."""
+    slow = (item.kind, item.label, item.where, None, (), (), item)
+    if item.kind == "key":
+        return slow
+    named: dict[str, tuple[str, str]] = {}  # placeholder -> (label, kind)
+    uses: dict[str, int] = {}
+
+    def placeholder(ref: str) -> str:
+        if not ref.startswith("@"):
+            return ref
+        value = given[ref[1:]]  # KeyError: the line names its own label
+        hex_ = value[:64]
+        named[hex_] = (ref[1:], KINDS[int(value[64:], 16)])
+        uses[hex_] = uses.get(hex_, 0) + 1
+        return hex_
+
+    try:
+        body = resolve_refs(item.body, placeholder)
+    except KeyError:
+        return slow
+    targets: list[int | str] = []
+
+    def lookup(ref: str) -> tuple[int, str] | None:
+        if ref in named:
+            # A stand-in seq, one of its own for each label (the same entry is the same
+            # seq): it reaches no message, since a failure takes the ordinary path.
+            return -1 - int(ref[32:], 16), named[ref][1]
+        try:
+            return stored(bytes.fromhex(ref))
+        except ValueError:
+            return None
+
+    try:
+        if not body_valid(item.kind, body):
+            return slow
+        for name in integer_fields(item.kind):
+            if isinstance(body.get(name), float):
+                return slow
+        check_occurred(body)
+        check_refs(item.kind, body, lookup)
+        for _, ref in iter_refs(item.kind, body):
+            targets.append(named[ref][0] if ref in named else lookup(ref)[0])  # type: ignore[index]
+        body_bytes = canonical_bytes(body)
+    except InputError:  # InvalidEntry, UnknownRef: the ordinary path says which
+        return slow
+    swaps = []
+    for hex_, count in uses.items():
+        quoted = b'"' + hex_.encode("ascii") + b'"'
+        if body_bytes.count(quoted) != count:  # the text holds the placeholder too: no splicing
+            return slow
+        swaps.append((quoted, named[hex_][0]))
+    return (item.kind, item.label, item.where, body_bytes, tuple(swaps), tuple(targets), None)
+
