@@ -20,6 +20,7 @@ ordinary import would raise it.
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 import queue
@@ -53,17 +54,19 @@ class PlannedLines:
     """
 
     def __init__(self, ledger: Ledger, lines: IO[bytes], *, size: int) -> None:
-        import multiprocessing
+        from multiprocessing.connection import Pipe as pipe
 
-        context = multiprocessing.get_context("fork")
-        self._from_planner, to_parent = context.Pipe(duplex=False)
+        self._from_planner, to_parent = pipe(duplex=False)
         for stream in (sys.stdout, sys.stderr):  # a fork must not write the parent's buffers twice
             stream.flush()
-        self._process = context.Process(
-            target=_planner, args=(ledger, lines, size, to_parent, self._from_planner), daemon=True,
-            name="claimledger-planner",
-        )
-        self._process.start()
+        # A bare fork, not multiprocessing's Process: that closes standard input in the
+        # child, and ``claimledger import -`` reads its lines from there.
+        self._pid = os.fork()
+        if self._pid == 0:  # pragma: no cover - the child; its work is measured by its messages
+            try:
+                _planner(ledger, lines, size, to_parent, self._from_planner)
+            finally:
+                os._exit(0)
         to_parent.close()
         self.position = 0
         # A thread takes the messages off the pipe as they come, so that the planner
@@ -103,9 +106,13 @@ class PlannedLines:
 
     def close(self) -> None:
         """Stop the planner if it still runs."""
-        if self._process.is_alive():
-            self._process.terminate()
-        self._process.join()
+        if self._pid:
+            try:
+                os.kill(self._pid, signal.SIGTERM)  # nothing, if it has ended
+                os.waitpid(self._pid, 0)
+            except (ProcessLookupError, ChildProcessError):
+                pass
+            self._pid = 0
         while self._pump.is_alive():  # the planner is gone: the pump meets the pipe's end
             try:
                 self._messages.get(timeout=0.1)
@@ -123,6 +130,7 @@ class PlannedLines:
 def _planner(ledger: Ledger, lines: IO[bytes], size: int, to_parent: Pipe, parent_end: Pipe) -> None:
     """The forked process: plan every line and send them on, then an error or the end."""
     parent_end.close()
+    gc.disable()  # planning makes no reference cycles, and the process ends with the import
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     ledger.engine.dispose(close=False)  # the parent's connections stay the parent's
 

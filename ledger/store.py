@@ -501,32 +501,36 @@ class Ledger:
         signer_hex, origin = signer.key_id.hex(), self.origin
         signer_checked = False  # until the ring may change: at a key entry, on the ordinary path
 
-        def spliced(planned: Planned) -> bytes:
+        def signed_as(label: str) -> tuple[bytes, int]:
+            """The quoted leaf hash and the seq of the entry ``label`` names: prepared in
+            this import and not yet written, written lately, or found in storage."""
+            hex_hash = labels[label]
+            entry = local.get(hex_hash) or recent.entries.get(digest := bytes.fromhex(hex_hash)) or stored(digest)
+            if entry is None:  # pragma: no cover - a label names an entry recorded or prepared
+                raise InvalidEntry(f"label {label!r} names no entry")
+            return b'"%s"' % hex_hash.encode("ascii"), entry[0]
+
+        def resolved(planned: Planned) -> tuple[bytes, bytes, list[int]]:
+            """The line's canonical body with its labels' hashes, its content hash, and
+            the seqs it refers to (every label among ``targets`` is among ``swaps``)."""
             body_bytes = planned.body_bytes
+            named = {}
             for quoted, label in planned.swaps:
-                body_bytes = body_bytes.replace(quoted, b'"%s"' % labels[label].encode("ascii"))  # type: ignore[union-attr]
-            return body_bytes  # type: ignore[return-value]
+                named[label] = found = signed_as(label)
+                body_bytes = body_bytes.replace(quoted, found[0])  # type: ignore[union-attr]
+            seqs = [target if isinstance(target, int) else named[target][1] for target in planned.targets]
+            return body_bytes, sha256(content_bytes(planned.kind, body_bytes)).digest(), seqs  # type: ignore[arg-type]
 
-        def seq_of(target: int | str) -> int:
-            if isinstance(target, int):
-                return target
-            hex_hash = labels[target]
-            found = local.get(hex_hash) or recent.entries.get(digest := bytes.fromhex(hex_hash)) or stored(digest)
-            if found is None:
-                raise InvalidEntry(f"label {target!r} names no entry")  # pragma: no cover - labels name entries
-            return found[0]
-
-        early: dict[int, tuple[bytes, bytes]] = {}  # line in batch -> (body bytes, content hash)
+        early: dict[int, tuple[bytes, bytes, list[int]]] = {}  # line in the batch -> what ``resolved`` says
         present: dict[bytes, str] = {}
         if skipped is not None:  # one query for the contents known before the batch starts
             given: set[str] = set()
             for number, planned in enumerate(items):
                 if planned.body_bytes is not None and not any(label in given for _, label in planned.swaps):
-                    body_bytes = spliced(planned)
-                    early[number] = (body_bytes, sha256(content_bytes(planned.kind, body_bytes)).digest())
+                    early[number] = resolved(planned)
                 if planned.label is not None:
                     given.add(planned.label)
-            present = backend.contents_lookup(conn, list({digest for _, digest in early.values()}))
+            present = backend.contents_lookup(conn, list({known[1] for known in early.values()}))
         for number, planned in enumerate(items):
             if planned.item is not None:
                 tip.size, tip.leaf_hash, tip.recorded_at = seq, prev, last_time
@@ -544,11 +548,10 @@ class Ledger:
             kind = planned.kind
             known = early.get(number)
             if known is not None:
-                body_bytes, digest = known
+                body_bytes, digest, targets = known
                 already = present.get(digest)
             else:
-                body_bytes = spliced(planned)
-                digest = sha256(content_bytes(kind, body_bytes)).digest()
+                body_bytes, digest, targets = resolved(planned)
                 already = None
                 if skipped is not None and not any(labels[label] in local for _, label in planned.swaps):
                     already = by_content(digest)  # an entry naming one not yet written is not recorded yet
@@ -572,8 +575,8 @@ class Ledger:
             data = with_signature(envelope, signer.sign(envelope).hex())
             leaf = leaf_hash(data)
             hex_hash = leaf.hex()
-            if planned.targets:
-                out.ref_rows += [(seq, pos, seq_of(target)) for pos, target in enumerate(planned.targets)]
+            if targets:
+                out.ref_rows += [(seq, pos, target) for pos, target in enumerate(targets)]
             local[hex_hash] = (seq, kind)
             if skipped is not None:
                 seen_content[digest] = hex_hash

@@ -1,0 +1,252 @@
+"""The import planned in a second process (ledger.pipeline) records what the ordinary
+import records, skips what it skips, and fails where and as it fails."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ledger.errors import InputError, LedgerError, StorageError, UnknownRef
+from ledger.importer import REF_FIELDS, REF_LIST_FIELDS, plan_import
+from ledger.keys import KeyStore, key_id
+from ledger.labels import Labels
+from ledger.pipeline import PlannedLines, _plan_one, _portable
+from ledger.schema import KINDS
+from ledger.store import Ledger
+from ledger.tables import REFS
+from ledger.verify import verify_ledger
+from sqlalchemy import select
+
+from .builders import random_items
+from .conftest import PASSPHRASE
+
+
+def _write(path: Path, lines: list[dict[str, Any]]) -> Path:
+    path.write_text("".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def _random_lines(count: int, seed: int) -> list[dict[str, Any]]:
+    return [{"kind": i.kind, "body": i.body, "label": i.label} for i in random_items(count, random.Random(seed))]
+
+
+def _import(led: Ledger, signer: Any, path: Path, *, planned: bool, batch_size: int | None = 50) -> Any:
+    """Import ``path`` as ``claimledger import`` does, through either planner."""
+    with path.open("rb") as lines:
+        if planned:
+            with PlannedLines(led, lines, size=led.size()) as items:
+                return led.append_many(items, signer=signer, batch_size=batch_size, skip_existing=True)
+
+        def resolve(ref: str) -> tuple[int, str]:
+            entry = led.resolve(ref)
+            return entry.seq, entry.leaf_hash.hex()
+
+        return led.append_many(plan_import(lines, resolve, size=led.size()), signer=signer,
+                               batch_size=batch_size, skip_existing=True)
+
+
+def _outcome(led: Ledger, signer: Any, path: Path, *, planned: bool, batch_size: int | None = 50) -> tuple[Any, ...]:
+    try:
+        done = _import(led, signer, path, planned=planned, batch_size=batch_size)
+    except LedgerError as exc:
+        return type(exc), str(exc), led.size()
+    return None, (done.recorded, done.skipped), led.size()
+
+
+def _recorded(led: Ledger) -> list[tuple[str, dict[str, Any], list[tuple[int, int]]]]:
+    """Every entry as (kind, body with references as seqs, its entry_ref rows): what an
+    import decides, without the times and hashes that differ from run to run."""
+    entries = list(led.iter_entries())
+    seq_of = {e.leaf_hash.hex(): e.seq for e in entries}
+    with led.engine.connect() as conn:
+        refs = conn.execute(select(REFS.c.seq, REFS.c.pos, REFS.c.target).order_by(REFS.c.seq, REFS.c.pos)).all()
+    rows: dict[int, list[tuple[int, int]]] = {}
+    for seq, pos, target in refs:
+        rows.setdefault(seq, []).append((pos, target))
+    out = []
+    for e in entries:
+        body = dict(e.body)
+        for name in REF_FIELDS:
+            if name in body:
+                body[name] = seq_of[body[name]]
+        for name in REF_LIST_FIELDS:
+            if name in body:
+                body[name] = [seq_of[r] for r in body[name]]
+        out.append((e.kind, body, rows.get(e.seq, [])))
+    return out
+
+
+@pytest.fixture
+def twin(signer: Any, tmp_path: Path) -> Ledger:
+    """A SQLite ledger beside ``ledger`` (on either backend), for the ordinary import of
+    the same file: its outcome is the reference."""
+    led = Ledger.create(str(tmp_path / "twin.db"), origin="test.example/twin", signer=signer)
+    yield led
+    led.close()
+
+
+def test_planned_import_records_what_the_ordinary_import_records(ledger, twin, signer, tmp_path):
+    path = _write(tmp_path / "lines.jsonl", _random_lines(700, seed=7))
+    planned = _import(ledger, signer, path, planned=True)
+    ordinary = _import(twin, signer, path, planned=False)
+    # Repeated lines (the same correction twice, say) are skipped by both, alike.
+    assert (planned.recorded, planned.skipped) == (ordinary.recorded, ordinary.skipped)
+    assert planned.recorded + planned.skipped == 700 and planned.skipped > 0
+    assert _recorded(ledger) == _recorded(twin)
+    assert verify_ledger(ledger).size == planned.recorded + 1
+
+
+def test_planned_import_runs_on_both_backends_and_resumes(ledger, signer, tmp_path):
+    lines = _random_lines(400, seed=11)
+    first = _import(ledger, signer, _write(tmp_path / "head.jsonl", lines[:150]), planned=True, batch_size=None)
+    again = _import(ledger, signer, _write(tmp_path / "all.jsonl", lines), planned=True, batch_size=None)
+    assert again.recorded + again.skipped == 400
+    fresh = Ledger.create(str(tmp_path / "fresh.db"), origin="test.example/fresh", signer=signer)
+    whole = _import(fresh, signer, tmp_path / "all.jsonl", planned=False)
+    assert first.recorded + again.recorded == whole.recorded == ledger.size() - 1
+    assert _recorded(ledger) == _recorded(fresh)
+    fresh.close()
+    once_more = _import(ledger, signer, tmp_path / "all.jsonl", planned=True, batch_size=37)
+    assert (once_more.recorded, once_more.skipped) == (0, 400)
+    assert verify_ledger(ledger).size == ledger.size()
+
+
+def _source(n: int) -> dict[str, Any]:
+    return {"kind": "source", "label": f"s{n}", "body": {"name": f"source {n}", "type": "person"}}
+
+
+def _claim(n: int, by: str) -> dict[str, Any]:
+    return {"kind": "claim", "label": f"c{n}", "body": {"text": f"claim {n}", "asserted_by": [by]}}
+
+
+def _revoke(name: str, key: str) -> dict[str, Any]:
+    return {"kind": "key", "body": {"action": "revoke", "name": name, "key": key}}
+
+
+BAD_TAILS: dict[str, list[dict[str, Any]] | str] = {
+    "unknown label": [_claim(90, "@nobody")],
+    "own label": [{"kind": "claim", "label": "me", "body": {"text": "x", "part_of": "@me", "asserted_by": ["@s0"]}}],
+    "wrong kind": [{"kind": "assessment", "body": {"target": "@c1", "by": "desk", "stance": "confirms",
+                                                   "finding": "f", "reliability": {"grade": "A", "reason": "r"}}}],
+    "linked to itself": [{"kind": "link", "body": {"from": "@s0", "relation": "cites", "to": "@s0"}}],
+    "supersedes itself": [{"kind": "correction", "body": {"target": "@c1", "action": "supersede", "reason": "r",
+                                                          "replacement": "@c1"}}],
+    "schema": [{"kind": "source", "body": {"name": "no type"}}],
+    "calendar": [{"kind": "source", "body": {"name": "n", "type": "person", "occurred_at": "2025-02-31"}}],
+    "seq past the start": [_claim(91, "#3")],
+    "label twice": [_source(0)],
+    "malformed": '{"kind": "source", "body": {"name": "x", "type": "person"}',
+    "float": '{"kind": "assessment", "body": {"target": "@c1", "by": "d", "stance": "confirms", "finding": "f", "credibility": 2.0}}',
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_TAILS))
+def test_planned_import_fails_where_and_as_the_ordinary_import_fails(ledger, twin, signer, tmp_path, case):
+    """Twelve good lines in batches of 5, then a bad one: the same error, and the same
+    two batches recorded, through either planner."""
+    good = [_source(0)] + [_claim(n, "@s0") for n in range(1, 12)]
+    tail = BAD_TAILS[case]
+    text = "".join(json.dumps(line) + "\n" for line in good)
+    text += (tail + "\n") if isinstance(tail, str) else "".join(json.dumps(line) + "\n" for line in tail)
+    path = tmp_path / "bad.jsonl"
+    path.write_text(text, encoding="utf-8")
+    planned = _outcome(ledger, signer, path, planned=True, batch_size=5)
+    ordinary = _outcome(twin, signer, path, planned=False, batch_size=5)
+    assert planned == ordinary
+    assert planned[0] is not None and issubclass(planned[0], InputError)
+    assert planned[2] == 11  # the key and two batches of five
+
+
+def test_a_key_entry_in_the_file_changes_who_may_sign_the_lines_after_it(ledger, twin, signer, key_home, tmp_path):
+    bob = KeyStore(key_home).create("bob", PASSPHRASE.encode())
+    lines = [_source(0), {"kind": "key", "body": {"action": "add", "name": "bob", "public_key": bob.public_key.hex()}},
+             _claim(1, "@s0"), _revoke("alice", key_id(signer.public_key).hex()), _claim(2, "@s0")]
+    path = _write(tmp_path / "keys.jsonl", lines)
+    planned = _outcome(ledger, signer, path, planned=True, batch_size=None)
+    ordinary = _outcome(twin, signer, path, planned=False, batch_size=None)
+    assert planned == ordinary
+    assert "line 5: signer alice" in planned[1] and "was revoked" in planned[1]
+    assert planned[2] == 1  # one batch: none of it lands
+
+
+def test_a_body_that_holds_a_placeholder_takes_the_ordinary_path():
+    """Swapping bytes is exact only if the placeholder appears nowhere else in the body."""
+    given = Labels()
+    placeholder = "ab" * 16 + f"{0:032x}"
+    given["s0"] = placeholder + f"{KINDS.index('source'):02x}"
+    from ledger.importer import Item
+
+    def plan(text: str) -> tuple[Any, ...]:
+        return _plan_one(Item("claim", {"text": text, "asserted_by": ["@s0"]}, None, "line 2"), given,
+                         lambda digest: None, "ab" * 16)
+
+    fast = plan("an ordinary claim")
+    assert fast[3] is not None and fast[4] == ((f'"{placeholder}"'.encode(), "s0"),) and fast[5] == ("s0",)
+    assert fast[6] is None
+    slow = plan(placeholder)
+    assert slow[3] is None and slow[6] is not None and slow[6].body["asserted_by"] == ["@s0"]
+    given.close()
+
+
+def test_the_planner_dying_is_one_clear_error_and_the_batches_before_stay(ledger, signer, tmp_path, monkeypatch):
+    import ledger.pipeline as pipeline
+
+    real = pipeline.plan_lines
+
+    def dies_after_30(*args: Any, **kwargs: Any):
+        for n, planned in enumerate(real(*args, **kwargs)):
+            if n == 30:
+                os._exit(3)  # in the forked planner: as if it were killed
+            yield planned
+
+    monkeypatch.setattr(pipeline, "plan_lines", dies_after_30)
+    monkeypatch.setattr(pipeline, "CHUNK", 10)
+    path = _write(tmp_path / "lines.jsonl", _random_lines(60, seed=3))
+    with pytest.raises(StorageError, match="stopped unexpectedly"):
+        _import(ledger, signer, path, planned=True, batch_size=10)
+    assert ledger.size() in (1, 11, 21, 31)  # whole batches only
+    verify_ledger(ledger)
+
+
+def test_an_error_that_cannot_cross_crosses_as_its_message():
+    class Stubborn(UnknownRef):
+        def __init__(self, message: str, extra: int) -> None:
+            super().__init__(message)
+            self.extra = extra
+
+    crossed = _portable(Stubborn("line 4: no earlier line has label 'x'", 1))
+    assert type(crossed) is InputError and str(crossed) == "line 4: no earlier line has label 'x'"
+    assert isinstance(_portable(UnknownRef("kept")), UnknownRef)
+
+
+def test_the_planner_says_how_far_it_has_read(ledger, signer, tmp_path):
+    path = _write(tmp_path / "lines.jsonl", _random_lines(300, seed=5))
+    seen = []
+    with path.open("rb") as lines, PlannedLines(ledger, lines, size=ledger.size()) as items:
+        ledger.append_many(items, signer=signer, on_batch=lambda _: seen.append(items.position))
+    assert seen and seen == sorted(seen) and seen[-1] == path.stat().st_size
+
+
+def test_cli_import_reads_its_lines_from_standard_input(cli_invoke, db_target, key_home, tmp_path):
+    """``claimledger import -``: the planner reads the parent's standard input (through
+    click's runner here, through a real pipe in a process of its own below)."""
+    import subprocess
+    import sys
+
+    assert cli_invoke("init", "--origin", "test.example/stdin", "--key", "alice").exit_code == 0
+    lines = _random_lines(120, seed=9)
+    text = "".join(json.dumps(line) + "\n" for line in lines)
+    first = cli_invoke("import", "-", "--json", input=text[: len(text) // 2].rsplit("\n", 1)[0] + "\n")
+    assert first.exit_code == 0, first.output
+    command = [sys.executable, "-c", "from ledger.cli.main import main; main()", "--db", db_target, "import", "-", "--json"]
+    done = subprocess.run(command, input=text, capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "CLAIMLEDGER_HOME": str(key_home)})
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["imported"] + report["skipped"] == 120
+    assert report["size"] == 1 + json.loads(first.output)["imported"] + report["imported"]
