@@ -9,7 +9,7 @@ only once it is signed: its place holds a placeholder of 64 hex digits, as a lea
 has, so the canonical bytes around it are already final (RFC 8785 orders members by
 name and escapes nothing in hex).  This process then only swaps in the real hashes,
 signs, hashes and writes (``Ledger._prepare_planned``): it never builds the bodies as
-Python objects again.  ``bench/bench_pipeline.py`` was the study for it.
+Python objects again (``bench/README.md``, "Last runs", has the figures).
 
 A line the planner cannot vouch for (a check fails, a key entry, a placeholder that also
 appears elsewhere in the body) goes across as planned by ``plan_import`` and takes the

@@ -281,6 +281,9 @@ class Ledger:
         already recorded is not recorded again; its label names the entry already there.
         Re-running an interrupted import therefore resumes it without duplicates.
 
+        ``items`` may also be the lines of an import file planned in a second process
+        (``ledger.pipeline.PlannedLines``), which sign without being checked again.
+
         Python's cycle collector is paused for the call, for all threads (``collector``).
         """
         own_labels = Labels() if labels is None else None
