@@ -535,9 +535,16 @@ class Ledger:
                     given.add(planned.label)
             present = backend.contents_lookup(conn, list({known[1] for known in early.values()}))
         for number, planned in enumerate(items):
-            if planned.item is not None:
+            item = planned.item
+            if item is None:
+                known = early.get(number) or resolved(planned)
+                if len(set(known[2])) < len(set(planned.targets)):
+                    # Two labels name one entry (a line skipped as a repeat of another):
+                    # rules on references being distinct (a link to itself) must see that.
+                    item = Item(planned.kind, loads_stored(known[0]), planned.label, planned.where)
+            if item is not None:
                 tip.size, tip.leaf_hash, tip.recorded_at = seq, prev, last_time
-                one = self._prepare(conn, [planned.item], tip, signer, labels, skipped, recent, pending)
+                one = self._prepare(conn, [item], tip, signer, labels, skipped, recent, pending)
                 out.entries += one.entries
                 out.skipped += one.skipped
                 out.contents += one.contents
@@ -549,12 +556,10 @@ class Ledger:
                 signer_checked = False
                 continue
             kind = planned.kind
-            known = early.get(number)
-            if known is not None:
-                body_bytes, digest, targets = known
+            body_bytes, digest, targets = known
+            if number in early:
                 already = present.get(digest)
             else:
-                body_bytes, digest, targets = resolved(planned)
                 already = None
                 if skipped is not None and not any(labels[label] in local for _, label in planned.swaps):
                     already = by_content(digest)  # an entry naming one not yet written is not recorded yet

@@ -141,6 +141,16 @@ BAD_TAILS: dict[str, list[dict[str, Any]] | str] = {
     "seq past the start": [_claim(91, "#3")],
     "label twice": [_source(0)],
     "malformed": '{"kind": "source", "body": {"name": "x", "type": "person"}',
+    # Two labels for one entry: the second source repeats the first, so it is skipped
+    # and its label names the first one's entry.
+    "linked to itself by two labels": [
+        {"kind": "source", "label": "t1", "body": {"name": "twin", "type": "person"}},
+        {"kind": "source", "label": "t2", "body": {"name": "twin", "type": "person"}},
+        {"kind": "link", "body": {"from": "@t1", "relation": "cites", "to": "@t2"}}],
+    "supersedes itself by two labels": [
+        {"kind": "claim", "label": "d1", "body": {"text": "twice", "asserted_by": ["@s0"]}},
+        {"kind": "claim", "label": "d2", "body": {"text": "twice", "asserted_by": ["@s0"]}},
+        {"kind": "correction", "body": {"target": "@d1", "action": "supersede", "reason": "r", "replacement": "@d2"}}],
     "float": '{"kind": "assessment", "body": {"target": "@c1", "by": "d", "stance": "confirms", "finding": "f", "credibility": 2.0}}',
 }
 
