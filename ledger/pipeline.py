@@ -50,7 +50,10 @@ class PlannedLines:
     """The planned lines of an import file, read and planned by a forked process.
 
     Iterate it once; ``position`` says how many bytes of the file the planner has read.
-    Use it as a context manager, so that the planner is stopped whatever happens.
+    Use it as a context manager, so that the planner is stopped whatever happens.  The
+    planner is forked when this is made: make it before the process starts threads of
+    its own (a fork copies only the thread that makes it, and none of the locks others
+    hold would ever be released in the copy).
     """
 
     def __init__(self, ledger: Ledger, lines: IO[bytes], *, size: int) -> None:
@@ -155,6 +158,7 @@ def _planner(ledger: Ledger, lines: IO[bytes], size: int, to_parent: Pipe, paren
         send(("error", _portable(exc)))
     finally:
         to_parent.close()
+        ledger.engine.dispose()  # its own connections: a server sees them closed, not dropped
 
 
 def _tell(lines: IO[bytes]) -> int:
