@@ -11,7 +11,9 @@ counts over the difference of the entries is the cost of one entry, without the
 interpreter's start and the imports.
 
 - import: ``Ledger.append_many`` of the corpus lines read by ``plan_import``, as
-  ``claimledger import`` does (skip_existing), with the writer's database work left
+  ``claimledger import`` did before f9684fa, all in one process (skip_existing; the
+  command now plans its lines in a forked process, which callgrind would count apart),
+  with the writer's database work left
   out (``_write_prepared`` does nothing): the signing thread's work, which sets the
   import's pace.  Its signing alone (libsodium) is printed beside it.
 - verify: ``verify_ledger(workers=1)`` of a ledger of that many entries.
