@@ -166,8 +166,16 @@ def child_main(spec: dict[str, Any]) -> None:
         signer = KeyStore(Path(spec["home"])).load(KEY_NAME, PASSPHRASE.encode())
         ledger = Ledger.create(spec["db"], origin=spec["origin"], signer=signer)
         before = ledger.size()
-        start = time.perf_counter()
-        ledger.append_many(iter_items(spec["size"], spec["seed"]), signer=signer, batch_size=spec["batch_size"])
+        if spec.get("planned"):  # the items as a list, planned in a second process (ledger.pipeline)
+            from ledger.pipeline import PlannedItems
+
+            items = list(iter_items(spec["size"], spec["seed"]))
+            start = time.perf_counter()
+            with PlannedItems(ledger, items) as planned:
+                ledger.append_many(planned, signer=signer, batch_size=spec["batch_size"])
+        else:
+            start = time.perf_counter()
+            ledger.append_many(iter_items(spec["size"], spec["seed"]), signer=signer, batch_size=spec["batch_size"])
         seconds = time.perf_counter() - start
         result = {"seconds": seconds, "entries": ledger.size() - before}
     elif spec["step"] == "verify":
@@ -222,6 +230,7 @@ class Bench:
                      time.perf_counter() - start, size))
 
         lib_db = self.library_import(size, here / "lib.db")
+        self.library_import(size, here / "planned.db", planned=True).unlink()
 
         cli_db = here / "cli.db"
         self.cli_run("--db", str(cli_db), "init", "--origin", f"bench.example/cli-{size}", "--key", KEY_NAME)
@@ -247,11 +256,12 @@ class Bench:
         self.cli_verify(size, db)
         db.unlink()
 
-    def library_import(self, size: int, db: Path) -> Path:
+    def library_import(self, size: int, db: Path, *, planned: bool = False) -> Path:
         result, rss = run_child("import", self.env, db=str(db), home=str(self.home), size=size, seed=self.args.seed,
-                                origin=f"bench.example/lib-{size}", batch_size=self.args.batch_size)
+                                origin=f"bench.example/lib-{size}", batch_size=self.args.batch_size, planned=planned)
         batches = "default batches" if self.args.batch_size is None else f"batches of {self.args.batch_size}"
-        self.add(Row(size, f"import: library append_many, {batches}", 1,
+        how = "append_many of PlannedItems (a list)" if planned else "append_many"
+        self.add(Row(size, f"import: library {how}, {batches}", 1,
                      result["seconds"], result["entries"], rss, [Target("rate", IMPORT_RATE)]))
         return db
 
