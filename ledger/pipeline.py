@@ -47,6 +47,9 @@ if TYPE_CHECKING:
 
 CHUNK = 256  # planned lines a message
 AHEAD = 128  # messages the planner may be ahead: 32,768 lines, about 12 MB
+# A message is one tag byte and a pickle: planned lines with the bytes of the file read
+# so far, the end, or the error that stopped the planner.
+LINES, END, ERROR = b"L", b"E", b"X"
 
 
 class _Planner:
@@ -90,7 +93,7 @@ class _Planner:
             while True:
                 message = self._from_planner.recv_bytes()
                 self._messages.put(message)
-                if message[:1] != b"L":
+                if message[:1] != LINES:  # the planner's last message
                     return
         except (EOFError, OSError):
             self._messages.put(None)
@@ -103,13 +106,12 @@ class _Planner:
                     "the process reading the import file stopped unexpectedly (killed, or out of memory?); "
                     "the batches reported imported are recorded"
                 )
-            message = pickle.loads(blob[1:])
-            tag = message[0]
-            if tag == "lines":
-                self.position = message[2]
-                yield from map(self._planned, message[1])
-            elif tag == "error":
-                raise message[1]
+            tag, payload = blob[:1], blob[1:]
+            if tag == LINES:
+                chunk, self.position = pickle.loads(payload)
+                yield from map(self._planned, chunk)
+            elif tag == ERROR:
+                raise pickle.loads(payload)
             else:
                 return
 
@@ -170,9 +172,8 @@ def _planner(ledger: Ledger, produce: Callable[[Any], Iterator[tuple[Any, ...]]]
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     ledger.engine.dispose(close=False)  # the parent's connections stay the parent's
 
-    def send(message: tuple[Any, ...]) -> None:
-        tag = b"L" if message[0] == "lines" else b"E"  # the pump stops after the last message
-        to_parent.send_bytes(tag + pickle.dumps(message, pickle.HIGHEST_PROTOCOL))
+    def send(tag: bytes, payload: Any = None) -> None:
+        to_parent.send_bytes(tag + pickle.dumps(payload, pickle.HIGHEST_PROTOCOL))
 
     chunk: list[tuple[Any, ...]] = []
     try:
@@ -180,15 +181,15 @@ def _planner(ledger: Ledger, produce: Callable[[Any], Iterator[tuple[Any, ...]]]
             for planned in produce(conn):
                 chunk.append(planned)
                 if len(chunk) >= CHUNK:
-                    send(("lines", chunk, tell()))
+                    send(LINES, (chunk, tell()))
                     chunk = []
-        send(("lines", chunk, tell()))
-        send(("end",))
+        send(LINES, (chunk, tell()))
+        send(END)
     except BrokenPipeError:
         pass  # the parent is gone or stopped listening: nothing to tell
     except BaseException as exc:  # noqa: BLE001 -- crosses to the parent, which raises it
-        send(("lines", chunk, tell()))
-        send(("error", _portable(exc)))
+        send(LINES, (chunk, tell()))
+        send(ERROR, _portable(exc))
     finally:
         to_parent.close()
         ledger.engine.dispose()  # its own connections: a server sees them closed, not dropped

@@ -544,14 +544,7 @@ class Ledger:
                     item = Item(planned.kind, loads_stored(known[0]), planned.label, planned.where)
             if item is not None:
                 tip.size, tip.leaf_hash, tip.recorded_at = seq, prev, last_time
-                one = self._prepare(conn, [item], tip, signer, labels, skipped, recent, pending)
-                out.entries += one.entries
-                out.skipped += one.skipped
-                out.contents += one.contents
-                out.log_rows += one.log_rows
-                out.node_rows += one.node_rows
-                out.ref_rows += one.ref_rows
-                out.secret_rows += one.secret_rows
+                out.absorb(self._prepare(conn, [item], tip, signer, labels, skipped, recent, pending))
                 prev, last_time, seq = tip.leaf_hash, tip.recorded_at, tip.size
                 signer_checked = False
                 continue
@@ -890,6 +883,11 @@ class _Prepared:
     root: bytes = b""
     may_checkpoint: bool = False
 
+    def absorb(self, other: _Prepared) -> None:
+        """Take in the entries and rows of ``other``, prepared right after these."""
+        for name in ("entries", "skipped", "contents", "log_rows", "node_rows", "ref_rows", "secret_rows"):
+            getattr(self, name).extend(getattr(other, name))
+
 
 @dataclass
 class _Pending:
@@ -926,7 +924,8 @@ def _batches(items: Iterable[Item], size: int, largest: int) -> Iterator[list[It
 
 class _Signed(Entry):
     """An entry signed from canonical bytes (a planned import line): its value is
-    parsed from them only if it is asked for."""
+    parsed from them only if it is asked for.  The tuple's own ``value`` slot stays
+    None, so compare entries by ``leaf_hash``, not as tuples."""
 
     @cached_property
     def value(self) -> dict[str, Any]:  # type: ignore[override]
