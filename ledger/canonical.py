@@ -19,6 +19,7 @@ gives the bytes or the error it always gave.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import orjson
@@ -84,6 +85,10 @@ def loads_strict(data: bytes | str) -> Any:
 
     Raises InputError with one line saying what is wrong.
     """
+    if isinstance(data, bytes):
+        compact = _loads_compact(data)
+        if compact is not _NOT_COMPACT:
+            return compact
     try:
         text = data.decode("utf-8") if isinstance(data, bytes) else data
         if text.startswith("\ufeff"):  # json.loads says so too; the bare decoder would not
@@ -97,6 +102,35 @@ def loads_strict(data: bytes | str) -> Any:
         raise InputError("malformed JSON: nested too deeply") from exc
     except ValueError as exc:  # e.g. an integer literal past Python's digit limit
         raise InputError(f"malformed JSON: {str(exc).splitlines()[0]}") from exc
+
+
+_NOT_COMPACT = object()
+_JSON_SPACE = b" \t\n\r"
+# A number with a fraction or an exponent starts right after one of ``:[,`` and JSON's
+# white space, outside strings; inside them this may match too, which only costs speed.
+_MAY_HOLD_FLOAT = re.compile(rb"[:\[,][ \t\n\r]*-?[0-9]+[.eE]")
+
+
+def _loads_compact(data: bytes) -> Any:
+    """The value of JSON text that orjson writes back byte for byte, or _NOT_COMPACT.
+
+    Compact JSON with UTF-8 left unescaped is what jq -c, JavaScript's JSON.stringify,
+    serde_json and orjson write, one record a line.  orjson parses it about three times
+    as fast as ``json`` with the hook that finds duplicate keys.  A text orjson writes
+    back unchanged from the value it read has no repeated key (the value would keep one
+    of them and come out shorter) and is valid JSON as both parsers read it, so it means
+    the same to both; with no number that has a fraction or an exponent, it has no
+    float.  Any other text (white space between tokens, escapes orjson would not write,
+    a float, an integer past 64 bits, an error) gets the general parser and its message.
+    """
+    text = data.strip(_JSON_SPACE)
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return _NOT_COMPACT
+    if _MAY_HOLD_FLOAT.search(text) is not None or orjson.dumps(value) != text:
+        return _NOT_COMPACT
+    return value
 
 
 def loads_stored(data: bytes) -> Any:

@@ -96,6 +96,14 @@ def test_canonical_rejects_lone_surrogate():
         (b'{"a": ', "malformed JSON"),
         (b'\xff{"a": 1}', "not valid UTF-8"),
         (b"[" * 100000, "nested too deeply"),
+        # Compact text, which the fast parser reads first: the same refusals.
+        (b'{"a":1,"a":2}', "duplicate key 'a'"),
+        (b'{"a":{"b":1,"b":1}}', "duplicate key 'b'"),
+        (b'{"a":[1,2.5]}', "number 2.5 is not an integer"),
+        (b'{"a":1e3}', "number 1e3 is not an integer"),
+        (b'{"a":-0.0}', "number -0.0 is not an integer"),
+        (b'{"a":1}\x0c', "malformed JSON"),
+        (b'{"a":"\xff"}', "not valid UTF-8"),
     ],
 )
 def test_loads_strict_rejects_with_one_line(raw, message):
@@ -116,3 +124,57 @@ def test_bodies_strategy_produces_schema_valid_bodies():
 
 
 _ = bodies  # re-exported for other tests
+
+
+# Any JSON value but floats (which the ledger refuses), as ``json`` reads it back.
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(st.dictionaries(st.text(max_size=8), json_values, max_size=5), st.sampled_from(["orjson", "compact", "spaced"]))
+@settings(max_examples=400, deadline=None)
+def test_loads_strict_reads_every_layout_as_json_does(value, layout):
+    """The fast parser for compact text and the general one agree with ``json``."""
+    import json
+
+    import orjson
+
+    if layout == "orjson":
+        try:
+            raw = orjson.dumps(value)
+        except orjson.JSONEncodeError:  # an integer past 64 bits, a lone surrogate
+            raw = json.dumps(value).encode()
+    elif layout == "compact":
+        raw = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass")
+    else:
+        raw = json.dumps(value).encode()
+    try:
+        expected = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        with pytest.raises(InputError, match="not valid UTF-8"):
+            loads_strict(raw)
+        return
+    assert loads_strict(raw) == expected
+
+
+@given(st.dictionaries(st.text(max_size=8), json_values, max_size=5))
+@settings(max_examples=200, deadline=None)
+def test_compact_text_takes_the_fast_parser(value):
+    """What orjson writes, orjson reads: the fast path is taken, not just allowed."""
+    import json
+
+    import orjson
+
+    from ledger.canonical import _NOT_COMPACT, _loads_compact
+
+    try:
+        raw = orjson.dumps(value)
+    except orjson.JSONEncodeError:
+        return
+    assert _loads_compact(raw) == value
+    assert _loads_compact(raw + b"\n") == value
+    if value:  # with white space after each colon, the general parser reads it
+        assert _loads_compact(json.dumps(value).encode()) is _NOT_COMPACT
