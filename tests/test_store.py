@@ -479,3 +479,30 @@ def test_verify_worker_that_dies_is_an_environment_failure(ledger, signer, monke
     monkeypatch.setattr(verify_module, "_range_task", die_at_once)
     with small_ranges(8), pytest.raises(StorageError, match=r"a verify worker died while checking entries 0-7"):
         verify_ledger(ledger, workers=2)
+
+
+def test_a_bulk_write_has_its_own_cache_and_gives_the_connection_back_as_it_came(ledger, db_target):
+    """A bulk import's transactions keep their pages in memory and checkpoint less
+    often; the pooled connection then goes back to SQLite's defaults (PostgreSQL is
+    left as it is)."""
+    from ledger import backend
+
+    def pragmas(conn) -> tuple[int, int]:
+        cursor = conn.connection.driver_connection.cursor()
+        try:
+            return tuple(cursor.execute(f"PRAGMA {name}").fetchone()[0] for name in ("cache_size", "wal_autocheckpoint"))
+        finally:
+            cursor.close()
+
+    if not backend.is_sqlite(ledger.engine):
+        with backend.write_transaction(ledger.engine, bulk=True) as conn:
+            assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+        return
+    with backend.write_transaction(ledger.engine) as conn:
+        assert pragmas(conn) == (-2000, 1000)
+    with backend.write_transaction(ledger.engine, bulk=True) as conn:
+        assert pragmas(conn) == (-65536, 16384)
+        bulk_connection = conn.connection.driver_connection
+    with ledger.engine.connect() as conn:
+        assert conn.connection.driver_connection is bulk_connection  # the pool's one connection, reused
+        assert pragmas(conn) == (-2000, 1000)
