@@ -74,6 +74,14 @@ class Signer:
 
         return crypto_sign(message, self._sodium_key)[:64]
 
+    def signing(self) -> Callable[[bytes], bytes]:
+        """``sign`` as one call with nothing to look up, for a loop that signs each
+        entry of a bulk import in turn."""
+        from nacl.bindings import crypto_sign
+
+        key = self._sodium_key
+        return lambda message: crypto_sign(message, key)[:64]
+
 
 def verify_signature(*, public_key: bytes, signature: bytes, message: bytes) -> bool:
     """True if ``signature`` is a valid Ed25519 signature of ``message`` by ``public_key``.

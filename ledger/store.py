@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import time
 from hashlib import sha256
-from collections.abc import Callable, Container, Iterable, Iterator, MutableMapping
+from collections.abc import Callable, Container, Iterable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -23,8 +23,7 @@ from sqlalchemy.exc import DBAPIError
 from . import backend, collector
 from .canonical import canonical_bytes, loads_stored
 from .entry import (
-    FORMAT_VERSION, ZERO_HASH, Entry, assemble_envelope, content_bytes, make_entry, recorded_bound, utc_now,
-    with_signature,
+    FORMAT_VERSION, ZERO_HASH, Entry, Envelopes, content_bytes, make_entry, recorded_bound, utc_now,
 )
 from .errors import AmbiguousRef, DigitsPastTheEnd, InputError, InvalidEntry, LedgerExists, LedgerNotFound, UnknownRef
 from .importer import Item, Planned, resolve_refs
@@ -493,74 +492,82 @@ class Ledger:
         """``_prepare`` for lines ``ledger.pipeline`` planned: their bodies arrive checked
         and canonical, so each needs only its label hashes swapped in before it is signed.
 
-        A line the planner left unplanned goes through ``_prepare`` in its turn.
+        A line the planner left unplanned goes through ``_prepare`` in its turn.  This
+        loop is the one a bulk import spends its time in, besides the signing itself:
+        it binds what it calls to local names and joins the envelope from parts made
+        once (``Envelopes``).
         """
         base = (tip.size, tip.leaf_hash)
         local, seen_content, stored = pending.local, pending.contents, backend.hash_lookup(conn)
-        by_content = backend.content_lookup(conn)
+        by_content, recent_get = backend.content_lookup(conn), recent.entries.get
         tree, ring = tip.tree, tip.ring
         prev, last_time, seq = tip.leaf_hash, tip.recorded_at, tip.size
         out = _Prepared(items=items, base=base)  # type: ignore[arg-type]
-        signer_hex, origin = signer.key_id.hex(), self.origin
+        log_rows, node_rows, entries, contents = out.log_rows, out.node_rows, out.entries, out.contents
+        signer_hex = signer.key_id.hex()
+        envelopes, sign = Envelopes(self.origin, signer_hex), signer.signing()
         signer_checked = False  # until the ring may change: at a key entry, on the ordinary path
 
         def signed_as(label: str) -> tuple[bytes, int]:
             """The quoted leaf hash and the seq of the entry ``label`` names: prepared in
             this import and not yet written, written lately, or found in storage."""
             hex_hash = labels[label]
-            entry = local.get(hex_hash) or recent.entries.get(digest := bytes.fromhex(hex_hash)) or stored(digest)
+            entry = local.get(hex_hash) or recent_get(digest := bytes.fromhex(hex_hash)) or stored(digest)
             if entry is None:  # pragma: no cover - a label names an entry recorded or prepared
                 raise InvalidEntry(f"label {label!r} names no entry")
             return b'"%s"' % hex_hash.encode("ascii"), entry[0]
 
-        def resolved(planned: Planned) -> tuple[bytes, bytes, list[int]]:
+        def resolved(planned: Planned) -> tuple[bytes, bytes, Sequence[int]]:
             """The line's canonical body with its labels' hashes, its content hash, and
             the seqs it refers to (every label among ``targets`` is among ``swaps``)."""
-            body_bytes = planned.body_bytes
-            named = {}
-            for quoted, label in planned.swaps:
-                named[label] = found = signed_as(label)
-                body_bytes = body_bytes.replace(quoted, found[0])  # type: ignore[union-attr]
-            seqs = [target if isinstance(target, int) else named[target][1] for target in planned.targets]
-            return body_bytes, sha256(content_bytes(planned.kind, body_bytes)).digest(), seqs  # type: ignore[arg-type]
+            body_bytes, swaps, targets = planned.body_bytes, planned.swaps, planned.targets
+            if swaps:
+                named = {}
+                for quoted, label in swaps:
+                    named[label] = found = signed_as(label)
+                    body_bytes = body_bytes.replace(quoted, found[0])  # type: ignore[union-attr]
+                targets = [target if isinstance(target, int) else named[target][1] for target in targets]
+            return body_bytes, sha256(content_bytes(planned.kind, body_bytes)).digest(), targets  # type: ignore[arg-type]
 
-        early: dict[int, tuple[bytes, bytes, list[int]]] = {}  # line in the batch -> what ``resolved`` says
+        early: dict[int, tuple[bytes, bytes, Sequence[int]]] = {}  # line in the batch -> what ``resolved`` says
         present: dict[bytes, str] = {}
         if skipped is not None:  # one query for the contents known before the batch starts
             given: set[str] = set()
             for number, planned in enumerate(items):
-                if planned.body_bytes is not None and not any(label in given for _, label in planned.swaps):
+                swaps = planned.swaps
+                if planned.body_bytes is not None and not (swaps and any(label in given for _, label in swaps)):
                     early[number] = resolved(planned)
                 if planned.label is not None:
                     given.add(planned.label)
             present = backend.contents_lookup(conn, list({known[1] for known in early.values()}))
+        prev_hex = prev.hex()
         for number, planned in enumerate(items):
-            item = planned.item
+            kind, label, where, _, swaps, targets, item = planned
             if item is None:
                 known = early.get(number) or resolved(planned)
-                if len(set(known[2])) < len(set(planned.targets)):
+                if len(targets) > 1 and len(set(known[2])) < len(set(targets)):
                     # Two labels name one entry (a line skipped as a repeat of another):
                     # rules on references being distinct (a link to itself) must see that.
-                    item = Item(planned.kind, loads_stored(known[0]), planned.label, planned.where)
+                    item = Item(kind, loads_stored(known[0]), label, where)
             if item is not None:
                 tip.size, tip.leaf_hash, tip.recorded_at = seq, prev, last_time
                 out.absorb(self._prepare(conn, [item], tip, signer, labels, skipped, recent, pending))
                 prev, last_time, seq = tip.leaf_hash, tip.recorded_at, tip.size
+                prev_hex = prev.hex()
                 signer_checked = False
                 continue
-            kind = planned.kind
-            body_bytes, digest, targets = known
-            if number in early:
-                already = present.get(digest)
-            else:
-                already = None
-                if skipped is not None and not any(labels[label] in local for _, label in planned.swaps):
-                    already = by_content(digest)  # an entry naming one not yet written is not recorded yet
+            body_bytes, digest, seqs = known
             if skipped is not None:
+                if number in early:
+                    already = present.get(digest)
+                elif any(labels[label] in local for _, label in swaps):
+                    already = None  # an entry naming one not yet written is not recorded yet
+                else:
+                    already = by_content(digest)
                 already = seen_content.get(digest) or already
                 if already is not None:
-                    if planned.label is not None:
-                        labels[planned.label] = already
+                    if label is not None:
+                        labels[label] = already
                     out.skipped.append(planned)  # type: ignore[arg-type]
                     continue
             if not signer_checked:
@@ -568,26 +575,27 @@ class Ledger:
                     if ring.signing_key(seq, kind, {}, signer_hex) != signer.public_key:
                         raise InvalidEntry(f"signer {signer.name} is not the registered key of that name")
                 except InputError as exc:
-                    raise type(exc)(f"{planned.where}: {exc}") from None
+                    raise type(exc)(f"{where}: {exc}") from None
                 signer_checked = True
             recorded_at = max(utc_now(), last_time)
-            envelope = assemble_envelope(body_bytes=body_bytes, kind=kind, origin=origin, prev_hex=prev.hex(),
-                                         recorded_at=recorded_at, seq=seq, signer_hex=signer_hex)
-            data = with_signature(envelope, signer.sign(envelope).hex())
+            envelope = envelopes.envelope(body_bytes, kind, prev_hex, recorded_at, seq)
+            data = envelopes.signed(envelope, sign(envelope).hex())
             leaf = leaf_hash(data)
-            hex_hash = leaf.hex()
-            if targets:
-                out.ref_rows += [(seq, pos, target) for pos, target in enumerate(targets)]
-            local[hex_hash] = (seq, kind)
+            prev_hex = leaf.hex()
+            if seqs:
+                out.ref_rows += [(seq, pos, target) for pos, target in enumerate(seqs)]
+            local[prev_hex] = (seq, kind)
             if skipped is not None:
-                seen_content[digest] = hex_hash
-                out.contents.append(digest)
-            if planned.label is not None:
-                labels[planned.label] = hex_hash
-            out.log_rows.append((seq, leaf, kind, recorded_at, signer_hex, digest, data))
-            out.node_rows.append((0, seq, seq, leaf))
-            out.node_rows += [(level, idx, seq, node) for level, idx, node in tree.append(leaf)]
-            out.entries.append(_Signed(seq, leaf, data, None))  # type: ignore[arg-type]
+                seen_content[digest] = prev_hex
+                contents.append(digest)
+            if label is not None:
+                labels[label] = prev_hex
+            log_rows.append((seq, leaf, kind, recorded_at, signer_hex, digest, data))
+            node_rows.append((0, seq, seq, leaf))
+            completed = tree.append(leaf)
+            if completed:
+                node_rows += [(level, idx, seq, node) for level, idx, node in completed]
+            entries.append(_Signed(seq, leaf, data, None))  # type: ignore[arg-type]
             prev, last_time, seq = leaf, recorded_at, seq + 1
         tip.size, tip.leaf_hash, tip.recorded_at = seq, prev, last_time
         out.size, out.root = seq, tree.root()
@@ -601,7 +609,7 @@ class Ledger:
         """Insert a prepared batch and its checkpoint, if one is due, in a write
         transaction (``conn``'s, or a new one); Conflict if the log moved since."""
         if conn is None:
-            with backend.write_transaction(self.engine) as own:
+            with backend.write_transaction(self.engine, bulk=True) as own:
                 self._write_prepared(prepared, every, signer, conn=own, before_commit=before_commit)
             return
         head = self.head_in(conn)

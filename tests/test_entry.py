@@ -90,3 +90,30 @@ def test_recorded_bound_is_utc_to_the_second():
         except ValueError:
             continue
         raise AssertionError(f"{bad!r} was taken as a time")
+
+
+@given(entries(), st.from_regex(r"\A[\x21-\x2a\x2c-\x7e]{1,40}\Z"))
+@settings(max_examples=300, deadline=None)
+def test_envelopes_of_a_bulk_import_equal_rfc8785(entry, origin):
+    """``Envelopes``, which a bulk import signs with, gives the bytes of the general
+    functions, and so of RFC 8785; one instance serves entries of every kind."""
+    import rfc8785
+
+    from ledger.entry import Envelopes
+
+    entry = {**entry, "log": origin}
+    envelopes = Envelopes(origin, entry["signer"])
+    for kind in (entry["kind"], "source", entry["kind"]):  # a kind's parts, made once, serve again
+        this = {**entry, "kind": kind}
+        envelope = envelopes.envelope(canonical_bytes(this["body"]), kind, this["prev"], this["recorded_at"], this["seq"])
+        assert envelope == rfc8785.dumps(envelope_of(this))
+        assert envelopes.signed(envelope, this["sig"]) == rfc8785.dumps(this)
+
+
+def test_signing_gives_the_signature_sign_gives(signer):
+    from ledger.keys import verify_signature
+
+    sign = signer.signing()
+    for message in (b"", b"entry", bytes(range(256)) * 5):
+        assert sign(message) == signer.sign(message)
+        assert verify_signature(public_key=signer.public_key, signature=sign(message), message=message)
