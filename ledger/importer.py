@@ -56,6 +56,7 @@ REF_FIELDS = ("target", "source", "from", "to", "part_of", "replacement")
 REF_LIST_FIELDS = ("asserted_by", "reported_by")
 LABEL_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,127}\Z")
 MAX_LINE_BYTES = 1 << 20
+_LINE_FIELDS = frozenset({"kind", "body", "label"})
 
 Resolver = Callable[[str], tuple[int, str]]
 """Turns what follows ``#`` (a seq or a hash prefix) into (seq, full leaf hash), or raises."""
@@ -74,8 +75,8 @@ def parse_lines(lines: Iterable[bytes]) -> Iterator[tuple[int, dict[str, Any]]]:
             raise InputError(f"line {number}: {exc}") from None
         if not isinstance(obj, dict):
             raise InputError(f"line {number}: expected a JSON object")
-        unknown = sorted(set(obj) - {"kind", "body", "label"})
-        if unknown:
+        if not _LINE_FIELDS.issuperset(obj):
+            unknown = sorted(set(obj) - _LINE_FIELDS)
             raise InputError(f"line {number}: unknown field {unknown[0]!r} (allowed: kind, body, label)")
         if obj.get("kind") not in KINDS:
             raise InputError(f"line {number}: kind must be one of {', '.join(KINDS)}")
