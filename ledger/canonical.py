@@ -128,7 +128,12 @@ def _loads_compact(data: bytes) -> Any:
         value = orjson.loads(text)
     except orjson.JSONDecodeError:
         return _NOT_COMPACT
-    if _MAY_HOLD_FLOAT.search(text) is not None or orjson.dumps(value) != text:
+    if _MAY_HOLD_FLOAT.search(text) is not None:
+        return _NOT_COMPACT
+    try:
+        if orjson.dumps(value) != text:
+            return _NOT_COMPACT
+    except orjson.JSONEncodeError:  # nested deeper than orjson writes (it reads deeper)
         return _NOT_COMPACT
     return value
 

@@ -96,6 +96,7 @@ def test_canonical_rejects_lone_surrogate():
         (b'{"a": ', "malformed JSON"),
         (b'\xff{"a": 1}', "not valid UTF-8"),
         (b"[" * 100000, "nested too deeply"),
+        (b'{"a":' + b"[" * 300 + b"]" * 300 + b',"a":1}', "duplicate key 'a'"),  # orjson reads it, cannot write it
         # Compact text, which the fast parser reads first: the same refusals.
         (b'{"a":1,"a":2}', "duplicate key 'a'"),
         (b'{"a":{"b":1,"b":1}}', "duplicate key 'b'"),
