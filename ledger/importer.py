@@ -133,21 +133,27 @@ def _instead(tail: str, ledger_resolver: Resolver, size: int) -> str:
     return "use @label to refer to its lines"
 
 
+def recorded_ref(ref: str, number: int, ledger_resolver: Resolver, size: int) -> str:
+    """The full leaf hash a ``#`` reference on line ``number`` names, which must be one of
+    the ``size`` entries recorded before the import began; else UnknownRef."""
+    try:
+        tail = ref[1:]
+        seq, digest = (size, "") if tail.isascii() and tail.isdigit() and int(tail) >= size \
+            else ledger_resolver(tail)
+    except InputError as exc:
+        raise UnknownRef(f"line {number}: {exc}") from None
+    if seq >= size:
+        raise UnknownRef(f"line {number}: {ref} was not recorded before this import; "
+                         f"{_instead(tail, ledger_resolver, size)}")
+    return digest
+
+
 def _plan(lines: Iterable[bytes], ledger_resolver: Resolver, size: int, seen: Labels) -> Iterator[Item]:
     for number, obj in parse_lines(lines):
 
         def resolve(ref: str) -> str:
             if ref.startswith("#"):
-                try:
-                    tail = ref[1:]
-                    seq, digest = (size, "") if tail.isascii() and tail.isdigit() and int(tail) >= size \
-                        else ledger_resolver(tail)
-                except InputError as exc:
-                    raise UnknownRef(f"line {number}: {exc}") from None
-                if seq >= size:
-                    raise UnknownRef(f"line {number}: {ref} was not recorded before this import; "
-                                     f"{_instead(tail, ledger_resolver, size)}")
-                return digest
+                return recorded_ref(ref, number, ledger_resolver, size)
             if ref.startswith("@") and ref[1:] not in seen:
                 raise UnknownRef(f"line {number}: no earlier line has label {ref[1:]!r}")
             return ref

@@ -2,7 +2,7 @@
 
 An import's time is almost all Python on one thread, and the GIL keeps a second thread
 from sharing it.  So the lines are planned in a forked process: it parses and checks
-each one (``plan_import``), checks its body against the schema and its references
+each one as ``plan_import`` would (``plan_lines``), checks its body against the schema and its references
 against the kinds their fields admit, and canonicalises the body.  A reference to an
 earlier line of the import cannot be resolved there, since that line's leaf hash exists
 only once it is signed: its place holds a placeholder of 64 hex digits, as a leaf hash
@@ -12,9 +12,9 @@ signs, hashes and writes (``Ledger._prepare_planned``): it never builds the bodi
 Python objects again (``bench/README.md``, "Last runs", has the figures).
 
 A line the planner cannot vouch for (a check fails, a key entry, a placeholder that also
-appears elsewhere in the body) goes across as planned by ``plan_import`` and takes the
-ordinary path, which raises the ordinary error in its turn.  An error of
-``plan_import`` itself crosses after the lines before it, and is raised where the
+appears elsewhere in the body) goes across as the ``Item`` ``plan_import`` would yield
+and takes the ordinary path, which raises the ordinary error in its turn.  An error
+``plan_import`` would raise crosses after the lines before it, and is raised where the
 ordinary import would raise it.
 
 ``PlannedItems`` does the same for a library caller's list of ``Item``: an item the
@@ -36,8 +36,8 @@ from typing import IO, TYPE_CHECKING, Any
 
 from . import backend
 from .canonical import canonical_bytes
-from .errors import InputError, LedgerError, StorageError
-from .importer import Item, Planned, plan_import, resolve_refs
+from .errors import InputError, LedgerError, StorageError, UnknownRef
+from .importer import Item, Planned, parse_lines, recorded_ref, resolve_refs
 from .labels import Labels
 from .rules import check_occurred, check_refs, iter_refs
 from .schema import KINDS, body_valid, integer_fields
@@ -212,13 +212,70 @@ def _portable(exc: BaseException) -> BaseException:
 
 
 def plan_lines(lines: IO[bytes], ledger: Ledger, conn: Any, *, size: int) -> Iterator[tuple[Any, ...]]:
-    """Plan each line of an import into the fields of a ``Planned`` (see the module)."""
+    """Plan each line of an import into the fields of a ``Planned`` (see the module).
+
+    What ``plan_import`` and then ``plan_items`` would do, in one pass over each line:
+    the same errors, raised at the same line, with one map of the labels given so far
+    and each reference resolved once.  A line that needs the ordinary path goes across
+    as the ``Item`` that ``plan_import`` yields.
+    """
 
     def resolver(ref: str) -> tuple[int, str]:
         entry = ledger.resolve(ref)
         return entry.seq, entry.leaf_hash.hex()
 
-    return plan_items(plan_import(lines, resolver, size=size), conn, lambda _index, item: item)
+    stored = backend.hash_lookup(conn)
+    salt = os.urandom(16).hex()
+    given = Labels()  # label -> its placeholder and the index of its kind
+    try:
+        for number, obj in parse_lines(lines):
+            kind, body, label = obj["kind"], obj["body"], obj.get("label")
+            if label is not None and label in given:
+                raise InputError(f"line {number}: label {label!r} is used twice")
+            where = f"line {number}"
+            planned = _plan_line(kind, body, label, number, given, stored, resolver, size)
+            if planned is None:
+                item_body = resolve_refs(body, lambda ref: recorded_ref(ref, number, resolver, size)
+                                         if ref.startswith("#") else ref)
+                planned = (kind, label, where, None, (), (), Item(kind, item_body, label=label, where=where))
+            if label is not None:
+                given[label] = f"{salt}{number:032x}{KINDS.index(kind):02x}"
+            yield planned
+    finally:
+        given.close()
+
+
+def _plan_line(kind: str, body: dict[str, Any], label: str | None, number: int, given: Labels, stored: Any,
+               resolver: Any, size: int) -> tuple[Any, ...] | None:
+    """The ``Planned`` fields of one parsed line, or None for the ordinary path.
+
+    Raises what ``plan_import`` raises for the line's references: an unknown label, a
+    ``#`` reference to no entry recorded before the import.
+    """
+    named: dict[str, tuple[str, str]] = {}  # placeholder -> (label, kind)
+    uses: dict[str, int] = {}
+
+    def resolve(ref: str) -> str:
+        if ref.startswith("#"):
+            return recorded_ref(ref, number, resolver, size)
+        if not ref.startswith("@"):
+            return ref
+        name = ref[1:]
+        if name not in given:  # nor does the line's own label name one yet
+            raise UnknownRef(f"line {number}: no earlier line has label {name!r}")
+        value = given[name]
+        hex_ = value[:64]
+        named[hex_] = (name, KINDS[int(value[64:], 16)])
+        uses[hex_] = uses.get(hex_, 0) + 1
+        return hex_
+
+    planned_body = resolve_refs(body, resolve)
+    if kind == "key":
+        return None
+    try:
+        return _checked_fields(kind, planned_body, label, f"line {number}", named, uses, stored)
+    except Exception:  # noqa: BLE001 -- the ordinary path decides, and explains
+        return None
 
 
 def plan_items(items: Iterable[Item], conn: Any, slow: Callable[[int, Item], Any]) -> Iterator[tuple[Any, ...]]:
@@ -265,6 +322,15 @@ def _planned_fields(item: Item, given: Labels, stored: Any, salt: str) -> tuple[
         uses[hex_] = uses.get(hex_, 0) + 1
         return hex_
 
+    body = resolve_refs(item.body, placeholder)
+    return _checked_fields(item.kind, body, item.label, item.where, named, uses, stored)
+
+
+def _checked_fields(kind: str, body: dict[str, Any], label: str | None, where: str,
+                    named: dict[str, tuple[str, str]], uses: dict[str, int], stored: Any) -> tuple[Any, ...] | None:
+    """The ``Planned`` fields of a body whose labels are placeholders (``named``, each
+    used ``uses`` times), if every check passes; None if one fails (or an exception)."""
+
     def lookup(ref: str) -> tuple[int, str] | None:
         if ref in named:
             # A stand-in seq, one of its own for each label (the same entry is the same
@@ -275,15 +341,14 @@ def _planned_fields(item: Item, given: Labels, stored: Any, salt: str) -> tuple[
         except ValueError:
             return None
 
-    body = resolve_refs(item.body, placeholder)
-    if not body_valid(item.kind, body):
+    if not body_valid(kind, body):
         return None
-    for name in integer_fields(item.kind):
+    for name in integer_fields(kind):
         if isinstance(body.get(name), float):
             return None
     check_occurred(body)  # InvalidEntry, as check_refs may raise: the ordinary path says which
-    check_refs(item.kind, body, lookup)
-    targets = [named[ref][0] if ref in named else lookup(ref)[0] for _, ref in iter_refs(item.kind, body)]  # type: ignore[index]
+    check_refs(kind, body, lookup)
+    targets = [named[ref][0] if ref in named else lookup(ref)[0] for _, ref in iter_refs(kind, body)]  # type: ignore[index]
     body_bytes = canonical_bytes(body)
     swaps = []
     for hex_, count in uses.items():
@@ -291,4 +356,4 @@ def _planned_fields(item: Item, given: Labels, stored: Any, salt: str) -> tuple[
         if body_bytes.count(quoted) != count:  # the text holds the placeholder too: no splicing
             return None
         swaps.append((quoted, named[hex_][0]))
-    return (item.kind, item.label, item.where, body_bytes, tuple(swaps), tuple(targets), None)
+    return (kind, label, where, body_bytes, tuple(swaps), tuple(targets), None)
