@@ -2,8 +2,8 @@
 
 An import's time is almost all Python on one thread, and the GIL keeps a second thread
 from sharing it.  So the lines are planned in a forked process: it parses and checks
-each one as ``plan_import`` would (``plan_lines``), checks its body against the schema and its references
-against the kinds their fields admit, and canonicalises the body.  A reference to an
+each one as ``plan_import`` would (``plan_lines``), checks its body against the schema
+and its references against the kinds their fields admit, and canonicalises the body.  A reference to an
 earlier line of the import cannot be resolved there, since that line's leaf hash exists
 only once it is signed: its place holds a placeholder of 64 hex digits, as a leaf hash
 has, so the canonical bytes around it are already final (RFC 8785 orders members by
@@ -37,7 +37,7 @@ from typing import IO, TYPE_CHECKING, Any
 from . import backend
 from .canonical import canonical_bytes
 from .errors import InputError, LedgerError, StorageError, UnknownRef
-from .importer import Item, Planned, parse_lines, recorded_ref, resolve_refs
+from .importer import Item, Planned, Resolver, parse_lines, recorded_ref, resolve_refs
 from .labels import Labels
 from .rules import check_occurred, check_refs, iter_refs
 from .schema import KINDS, body_valid, integer_fields
@@ -233,7 +233,7 @@ def plan_lines(lines: IO[bytes], ledger: Ledger, conn: Any, *, size: int) -> Ite
             if label is not None and label in given:
                 raise InputError(f"line {number}: label {label!r} is used twice")
             where = f"line {number}"
-            planned = _plan_line(kind, body, label, number, given, stored, resolver, size)
+            planned = _plan_line(kind, body, label, number, where, given, stored, resolver, size)
             if planned is None:
                 item_body = resolve_refs(body, lambda ref: recorded_ref(ref, number, resolver, size)
                                          if ref.startswith("#") else ref)
@@ -245,8 +245,8 @@ def plan_lines(lines: IO[bytes], ledger: Ledger, conn: Any, *, size: int) -> Ite
         given.close()
 
 
-def _plan_line(kind: str, body: dict[str, Any], label: str | None, number: int, given: Labels, stored: Any,
-               resolver: Any, size: int) -> tuple[Any, ...] | None:
+def _plan_line(kind: str, body: dict[str, Any], label: str | None, number: int, where: str, given: Labels,
+               stored: Any, resolver: Resolver, size: int) -> tuple[Any, ...] | None:
     """The ``Planned`` fields of one parsed line, or None for the ordinary path.
 
     Raises what ``plan_import`` raises for the line's references: an unknown label, a
@@ -273,7 +273,7 @@ def _plan_line(kind: str, body: dict[str, Any], label: str | None, number: int, 
     if kind == "key":
         return None
     try:
-        return _checked_fields(kind, planned_body, label, f"line {number}", named, uses, stored)
+        return _checked_fields(kind, planned_body, label, where, named, uses, stored)
     except Exception:  # noqa: BLE001 -- the ordinary path decides, and explains
         return None
 
@@ -329,7 +329,8 @@ def _planned_fields(item: Item, given: Labels, stored: Any, salt: str) -> tuple[
 def _checked_fields(kind: str, body: dict[str, Any], label: str | None, where: str,
                     named: dict[str, tuple[str, str]], uses: dict[str, int], stored: Any) -> tuple[Any, ...] | None:
     """The ``Planned`` fields of a body whose labels are placeholders (``named``, each
-    used ``uses`` times), if every check passes; None if one fails (or an exception)."""
+    used ``uses`` times), if every check passes; None if one fails.  What the rules
+    raise (InvalidEntry) passes through: the callers send the item the ordinary way."""
 
     def lookup(ref: str) -> tuple[int, str] | None:
         if ref in named:

@@ -581,7 +581,7 @@ class Ledger:
             envelope = envelopes.envelope(body_bytes, kind, prev_hex, recorded_at, seq)
             data = envelopes.signed(envelope, sign(envelope).hex())
             leaf = leaf_hash(data)
-            prev_hex = leaf.hex()
+            prev_hex = leaf.hex()  # this entry's hash, and the next one's prev
             if seqs:
                 out.ref_rows += [(seq, pos, target) for pos, target in enumerate(seqs)]
             local[prev_hex] = (seq, kind)
