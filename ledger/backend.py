@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from itertools import chain
 from pathlib import Path
 
@@ -112,9 +112,13 @@ def write_transaction(engine: Engine, *, bulk: bool = False) -> Iterator[Connect
                     conn.exec_driver_sql(f"SET LOCAL lock_timeout = '{int(LOCK_TIMEOUT_S * 1000)}ms'")
                     conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK_KEY})")
                 yield conn
-        finally:
-            if bulk:  # the connection goes back to the pool as it came
-                _bulk_sqlite(conn, DEFAULT_PRAGMAS)
+        except BaseException:
+            if bulk:
+                with suppress(Exception):  # the error that ended the transaction is the one to tell
+                    _bulk_sqlite(conn, DEFAULT_PRAGMAS)
+            raise
+        if bulk:  # the connection goes back to the pool as it came
+            _bulk_sqlite(conn, DEFAULT_PRAGMAS)
 
 
 # A bulk import's batch of 8,000 entries dirties more pages than SQLite's default cache

@@ -506,3 +506,9 @@ def test_a_bulk_write_has_its_own_cache_and_gives_the_connection_back_as_it_came
     with ledger.engine.connect() as conn:
         assert conn.connection.driver_connection is bulk_connection  # the pool's one connection, reused
         assert pragmas(conn) == (-2000, 1000)
+    with pytest.raises(RuntimeError, match="a batch that fails"):  # its own error, and the defaults again
+        with backend.write_transaction(ledger.engine, bulk=True) as conn:
+            assert pragmas(conn) == (-65536, 16384)
+            raise RuntimeError("a batch that fails")
+    with ledger.engine.connect() as conn:
+        assert pragmas(conn) == (-2000, 1000)
