@@ -106,9 +106,11 @@ def loads_strict(data: bytes | str) -> Any:
 
 _NOT_COMPACT = object()
 _JSON_SPACE = b" \t\n\r"
-# A number with a fraction or an exponent starts right after one of ``:[,`` and JSON's
-# white space, outside strings; inside them this may match too, which only costs speed.
+# A number with a fraction or an exponent comes right after one of ``:[,`` and JSON's
+# white space, outside strings (inside them this may match too, which only costs speed),
+# or it is the whole text.
 _MAY_HOLD_FLOAT = re.compile(rb"[:\[,][ \t\n\r]*-?[0-9]+[.eE]")
+_NUMBER_START = frozenset(b"-0123456789")
 
 
 def _loads_compact(data: bytes) -> Any:
@@ -128,7 +130,7 @@ def _loads_compact(data: bytes) -> Any:
         value = orjson.loads(text)
     except orjson.JSONDecodeError:
         return _NOT_COMPACT
-    if _MAY_HOLD_FLOAT.search(text) is not None:
+    if text[0] in _NUMBER_START or _MAY_HOLD_FLOAT.search(text) is not None:
         return _NOT_COMPACT
     try:
         if orjson.dumps(value) != text:

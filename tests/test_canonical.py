@@ -102,6 +102,8 @@ def test_canonical_rejects_lone_surrogate():
         (b'{"a":[1,2.5]}', "number 2.5 is not an integer"),
         (b'{"a":1e3}', "number 1e3 is not an integer"),
         (b'{"a":-0.0}', "number -0.0 is not an integer"),
+        (b"1.5", "number 1.5 is not an integer"),  # a float as the whole text
+        (b" 1.0\n", "number 1.0 is not an integer"),
         (b'{"a":1}\x0c', "malformed JSON"),
         (b'{"a":"\xff"}', "not valid UTF-8"),
     ],
