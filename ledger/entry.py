@@ -170,19 +170,13 @@ def assemble_envelope(
     body is canonicalised once, not once alone and again inside the envelope.
     ``tests/test_entry.py`` proves the join equal to ``rfc8785.dumps``.
     """
-    return b"".join((
-        b'{"body":', body_bytes, b',"kind":"', kind.encode("ascii"), b'","log":', _json_string(origin),
-        b',"prev":"', prev_hex.encode("ascii"), b'","recorded_at":"', recorded_at.encode("ascii"),
-        b'","seq":', str(seq).encode("ascii"), b',"signer":"', signer_hex.encode("ascii"), _VERSION_TAIL,
-    ))
+    return Envelopes(origin, signer_hex).envelope(body_bytes, kind, prev_hex, recorded_at, seq)
 
 
 class Envelopes:
-    """``assemble_envelope`` and ``with_signature`` for many entries of one log and one
-    signer, as a bulk import signs them: the members they share are joined once.
-
-    The bytes are the same (``tests/test_entry.py`` compares them); what is saved is the
-    work of the general functions, which a bulk import would repeat for every entry.
+    """Envelope bytes (``assemble_envelope``) and signed bytes (``with_signature``) for
+    entries of one log and one signer: the members they share are joined once, which a
+    bulk import, signing every entry in turn, would otherwise repeat for each.
     """
 
     def __init__(self, origin: str, signer_hex: str) -> None:

@@ -3,11 +3,11 @@
 An import's time is almost all Python on one thread, and the GIL keeps a second thread
 from sharing it.  So the lines are planned in a forked process: it parses and checks
 each one as ``plan_import`` would (``plan_lines``), checks its body against the schema
-and its references against the kinds their fields admit, and canonicalises the body.  A reference to an
-earlier line of the import cannot be resolved there, since that line's leaf hash exists
-only once it is signed: its place holds a placeholder of 64 hex digits, as a leaf hash
-has, so the canonical bytes around it are already final (RFC 8785 orders members by
-name and escapes nothing in hex).  This process then only swaps in the real hashes,
+and its references against the kinds their fields admit, and canonicalises the body.
+A reference to an earlier line of the import cannot be resolved there, since that
+line's leaf hash exists only once it is signed: its place holds a placeholder of 64 hex
+digits, as a leaf hash has, so the canonical bytes around it are already final (RFC
+8785 orders members by name and escapes nothing in hex).  This process then only swaps in the real hashes,
 signs, hashes and writes (``Ledger._prepare_planned``): it never builds the bodies as
 Python objects again (``bench/README.md``, "Last runs", has the figures).
 
@@ -239,7 +239,7 @@ def plan_lines(lines: IO[bytes], ledger: Ledger, conn: Any, *, size: int) -> Ite
                                          if ref.startswith("#") else ref)
                 planned = (kind, label, where, None, (), (), Item(kind, item_body, label=label, where=where))
             if label is not None:
-                given[label] = f"{salt}{number:032x}{KINDS.index(kind):02x}"
+                given[label] = _placeholder(salt, number, kind)
             yield planned
     finally:
         given.close()
@@ -260,14 +260,9 @@ def _plan_line(kind: str, body: dict[str, Any], label: str | None, number: int, 
             return recorded_ref(ref, number, resolver, size)
         if not ref.startswith("@"):
             return ref
-        name = ref[1:]
-        if name not in given:  # nor does the line's own label name one yet
-            raise UnknownRef(f"line {number}: no earlier line has label {name!r}")
-        value = given[name]
-        hex_ = value[:64]
-        named[hex_] = (name, KINDS[int(value[64:], 16)])
-        uses[hex_] = uses.get(hex_, 0) + 1
-        return hex_
+        if ref[1:] not in given:  # nor does the line's own label name one yet
+            raise UnknownRef(f"line {number}: no earlier line has label {ref[1:]!r}")
+        return _use_placeholder(ref[1:], given, named, uses)
 
     planned_body = resolve_refs(body, resolve)
     if kind == "key":
@@ -291,7 +286,7 @@ def plan_items(items: Iterable[Item], conn: Any, slow: Callable[[int, Item], Any
             if planned is None:
                 planned = (item.kind, item.label, item.where, None, (), (), slow(index, item))
             if item.label is not None and item.kind in KINDS:  # no other kind gets past its turn
-                given[item.label] = f"{salt}{count:032x}{KINDS.index(item.kind):02x}"
+                given[item.label] = _placeholder(salt, count, item.kind)
                 count += 1
             yield planned
     finally:
@@ -314,16 +309,27 @@ def _planned_fields(item: Item, given: Labels, stored: Any, salt: str) -> tuple[
     uses: dict[str, int] = {}
 
     def placeholder(ref: str) -> str:
-        if not ref.startswith("@"):
-            return ref
-        value = given[ref[1:]]  # KeyError: no item before gave it (the line's own label, say)
-        hex_ = value[:64]
-        named[hex_] = (ref[1:], KINDS[int(value[64:], 16)])
-        uses[hex_] = uses.get(hex_, 0) + 1
-        return hex_
+        # KeyError: no item before gave the label (the item's own, say)
+        return _use_placeholder(ref[1:], given, named, uses) if ref.startswith("@") else ref
 
     body = resolve_refs(item.body, placeholder)
     return _checked_fields(item.kind, body, item.label, item.where, named, uses, stored)
+
+
+def _placeholder(salt: str, number: int, kind: str) -> str:
+    """What ``given`` holds for a label: its placeholder (this import's salt and a number
+    of the label's own, 64 hex digits), then the index of its kind in ``KINDS``."""
+    return f"{salt}{number:032x}{KINDS.index(kind):02x}"
+
+
+def _use_placeholder(label: str, given: Labels, named: dict[str, tuple[str, str]], uses: dict[str, int]) -> str:
+    """The placeholder of ``label`` (KeyError if none gave it), noted in ``named`` with
+    its label and kind and counted in ``uses``."""
+    value = given[label]
+    hex_ = value[:64]
+    named[hex_] = (label, KINDS[int(value[64:], 16)])
+    uses[hex_] = uses.get(hex_, 0) + 1
+    return hex_
 
 
 def _checked_fields(kind: str, body: dict[str, Any], label: str | None, where: str,

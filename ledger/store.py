@@ -450,8 +450,7 @@ class Ledger:
                         continue
                 recorded_at = max(utc_now(), last_time)
                 self._check(item, seq=seq, prev=prev, recorded_at=recorded_at, signer_hex=signer_hex)
-                if ring.signing_key(seq, item.kind, item.body, signer_hex) != signer.public_key:
-                    raise InvalidEntry(f"signer {signer.name} is not the registered key of that name")
+                _check_signer(ring, seq, item.kind, item.body, signer)
                 targets = check_refs(item.kind, item.body, lookup)
                 if item.kind == "key":
                     ring.apply(seq, item.body)
@@ -572,8 +571,7 @@ class Ledger:
                     continue
             if not signer_checked:
                 try:
-                    if ring.signing_key(seq, kind, {}, signer_hex) != signer.public_key:
-                        raise InvalidEntry(f"signer {signer.name} is not the registered key of that name")
+                    _check_signer(ring, seq, kind, {}, signer)
                 except InputError as exc:
                     raise type(exc)(f"{where}: {exc}") from None
                 signer_checked = True
@@ -938,6 +936,12 @@ class _Signed(Entry):
     @cached_property
     def value(self) -> dict[str, Any]:  # type: ignore[override]
         return loads_stored(self.data)  # type: ignore[no-any-return]
+
+
+def _check_signer(ring: KeyRing, seq: int, kind: str, body: dict[str, Any], signer: Signer) -> None:
+    """InvalidEntry unless ``signer`` holds the key the ring says signs this entry."""
+    if ring.signing_key(seq, kind, body, signer.key_id.hex()) != signer.public_key:
+        raise InvalidEntry(f"signer {signer.name} is not the registered key of that name")
 
 
 class _GivenHere(Exception):
