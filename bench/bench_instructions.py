@@ -10,12 +10,15 @@ twice, in a fresh interpreter under callgrind, at two sizes; the difference of t
 counts over the difference of the entries is the cost of one entry, without the
 interpreter's start and the imports.
 
-- import: ``Ledger.append_many`` of the corpus lines read by ``plan_import``, as
-  ``claimledger import`` did before f9684fa, all in one process (skip_existing; the
-  command now plans its lines in a forked process, which callgrind would count apart),
-  with the writer's database work left
-  out (``_write_prepared`` does nothing): the signing thread's work, which sets the
-  import's pace.  Its signing alone (libsodium) is printed beside it.
+``claimledger import`` keeps two cores busy with three strands of work (``ledger.pipeline``),
+counted here apart:
+
+- plan: the forked planner: ``plan_lines`` over the corpus, pickled in the chunks it sends.
+- sign: the importing process without its writes: the planned lines (made beforehand,
+  outside callgrind) unpickled, then ``Ledger.append_many`` of them with
+  ``_write_prepared`` doing nothing.  This is the signing thread's work, which sets the
+  import's pace; its signing alone (libsodium) is printed beside it.
+- write: the same with the writes, less sign: the writer thread's work, SQLite's included.
 - verify: ``verify_ledger(workers=1)`` of a ledger of that many entries.
 
 Needs valgrind (Debian: ``apt-get install valgrind``).  A measuring device only: what
@@ -25,23 +28,26 @@ the stand-in leaves out is not a result the ledger relies on.
 from __future__ import annotations
 
 import argparse
+import io
 import re
 import shutil
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 
 def _child(step: str, lines: Path, size: int, db: Path) -> None:
-    """What runs under callgrind: one step, at one size."""
+    """What runs under callgrind (or makes its input): one step, at one size."""
     import gc
+    import pickle
 
-    from ledger import store
-    from ledger.importer import plan_import
+    from ledger import pipeline, store
+    from ledger.importer import Planned
     from ledger.keys import Signer
     from ledger.store import Ledger
     from ledger.verify import verify_ledger
@@ -53,15 +59,31 @@ def _child(step: str, lines: Path, size: int, db: Path) -> None:
         return
     signer = Signer("bench", Ed25519PrivateKey.from_private_bytes(bytes(32)))
     ledger = Ledger.create(str(db), origin="instructions.example/log", signer=signer)
-    head = list(_lines(lines, size))
-    if step == "import":  # "build" writes: it makes the ledgers verify reads
-        store.Ledger._write_prepared = lambda *_, **__: None  # type: ignore[method-assign]
-    ledger.append_many(plan_import(head, None, size=1), signer=signer, skip_existing=True)
+    plan = db.with_suffix(".plan")
+    if step in ("plan", "planfile"):
+        gc.disable()  # as the planner runs
+        chunks, chunk = [], []
+        with lines.open("rb") as file, ledger.engine.connect() as conn:
+            head = io.BytesIO(b"".join(_lines(file, size)))
+            for planned in pipeline.plan_lines(head, ledger, conn, size=ledger.size()):
+                chunk.append(planned)
+                if len(chunk) >= pipeline.CHUNK:
+                    chunks.append(pickle.dumps((chunk, 0), pickle.HIGHEST_PROTOCOL))
+                    chunk = []
+        chunks.append(pickle.dumps((chunk, 0), pickle.HIGHEST_PROTOCOL))
+        if step == "planfile":
+            plan.write_bytes(pickle.dumps(chunks))
+        return
+    chunks = pickle.loads(plan.read_bytes())
+    items = [Planned._make(fields) for blob in chunks for fields in pickle.loads(blob)[0]]
+    if step in ("sign", "build"):  # "build" writes: it makes the ledgers verify reads
+        if step == "sign":
+            store.Ledger._write_prepared = lambda *_, **__: None  # type: ignore[method-assign]
+    ledger.append_many(items, signer=signer, skip_existing=True)
 
 
-def _lines(path: Path, size: int) -> list[bytes]:
-    with path.open("rb") as lines:
-        return [line for _, line in zip(range(size), lines)]
+def _lines(file: Any, size: int) -> list[bytes]:
+    return [line for _, line in zip(range(size), file)]
 
 
 def _count(step: str, lines: Path, size: int, db: Path) -> tuple[int, int]:
@@ -99,16 +121,28 @@ def main() -> None:
         root = Path(tmp)
         lines = root / "input.jsonl"
         write_jsonl(lines, large)
-        for n in (small, large):  # ledgers for verify, built outside callgrind
-            subprocess.run([sys.executable, __file__, "--child", "build", str(lines), str(n), str(root / f"v{n}.db")],
-                           check=True)
+
+        def child(step: str, n: int, db: Path) -> None:
+            subprocess.run([sys.executable, __file__, "--child", step, str(lines), str(n), str(db)], check=True)
+
+        for n in (small, large):  # plans for sign and write, and ledgers for verify, made outside callgrind
+            for name in ("sign", "write", "v"):
+                child("planfile", n, root / f"{name}{n}.db")
+                (root / f"{name}{n}.db").unlink()
+            child("build", n, root / f"v{n}.db")
         recorded = {n: _recorded(root / f"v{n}.db") for n in (small, large)}
         entries = recorded[large] - recorded[small]
-        for step in ("import", "verify"):
-            db = (lambda n: root / f"import-{n}.db") if step == "import" else (lambda n: root / f"v{n}.db")
-            (total_small, sign_small), (total_large, sign_large) = (_count(step, lines, n, db(n)) for n in (small, large))
-            print(f"  {step:8s} {(total_large - total_small) / entries / 1000:8.1f} k instructions an entry")
-            if step == "import":
+        counts = {}
+        for step in ("plan", "sign", "write", "verify"):
+            db = (lambda n, step=step: root / f"{'v' if step == 'verify' else step}{n}.db")
+            counts[step] = [_count(step, lines, n, db(n)) for n in (small, large)]
+        for step in ("plan", "sign", "write", "verify"):
+            (total_small, sign_small), (total_large, sign_large) = counts[step]
+            per_entry = (total_large - total_small) / entries
+            if step == "write":  # the same run as sign, with the writes
+                per_entry -= (counts["sign"][1][0] - counts["sign"][0][0]) / entries
+            print(f"  {step:8s} {per_entry / 1000:8.1f} k instructions an entry")
+            if step == "sign":
                 print(f"    of which libsodium signs {(sign_large - sign_small) / entries / 1000:8.1f} k")
 
 
