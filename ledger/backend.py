@@ -224,14 +224,21 @@ def append_only_ddl(dialect: str) -> list[str]:
     return []
 
 
+# Bytes of a leaf hash or content hash that their indexes hold (``ledger.models``).  A
+# lookup asks for the prefix, which the index finds, and for the whole digest, which
+# settles it: ``substr(x, 1, 8) = ? AND x = ?``.  A ledger made before these indexes
+# keeps its indexes on the whole digests, which the same condition also finds.
+PREFIX = 8
+
+
 def content_lookup(conn: Connection) -> Callable[[bytes], str | None]:
     """A fast ``content hash -> leaf hash hex`` lookup, for imports that skip what is recorded."""
     placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = f"SELECT leaf_hash FROM log WHERE content = {placeholder} LIMIT 1"
+    sql = f"SELECT leaf_hash FROM log WHERE substr(content, 1, {PREFIX}) = {placeholder} AND content = {placeholder} LIMIT 1"
     cursor = conn.connection.driver_connection.cursor()
 
     def lookup(digest: bytes) -> str | None:
-        cursor.execute(sql, (digest,))
+        cursor.execute(sql, (digest[:PREFIX], digest))
         row = cursor.fetchone()
         return bytes(row[0]).hex() if row is not None else None
 
@@ -255,20 +262,24 @@ def contents_lookup(conn: Connection, digests: list[bytes]) -> dict[bytes, str]:
     """``content hash -> leaf hash hex`` for many content hashes in a few queries: a
     bulk import asks about a whole batch at once (on PostgreSQL a query is a round trip)."""
     found: dict[bytes, str] = {}
-    for content, leaf in rows_in(conn, "SELECT content, leaf_hash FROM log WHERE content IN ({})", digests):
+    # Both conditions: the prefixes for the index, the digests to settle it (PREFIX).
+    sql = f"SELECT content, leaf_hash FROM log WHERE substr(content, 1, {PREFIX}) IN ({{}}) AND content IN ({{}})"
+    for content, leaf in rows_in(conn, sql, digests, bind=lambda part: [d[:PREFIX] for d in part] + part):
         found.setdefault(bytes(content), bytes(leaf).hex())
     return found
 
 
-def rows_in(conn: Connection, sql: str, values: list[bytes] | list[int], part: int = 500) -> Iterator[tuple]:
-    """The rows of ``sql`` with its ``{}`` filled by placeholders for ``values``, a few
-    hundred a statement.  ``sql`` is our constant text; values are bound."""
+def rows_in(conn: Connection, sql: str, values: list[bytes] | list[int], part: int = 500,
+            bind: Callable[[list], list] = list) -> Iterator[tuple]:
+    """The rows of ``sql`` with each ``{}`` filled by placeholders for ``values``, a few
+    hundred a statement, bound as ``bind`` lays them out.  ``sql`` is our constant text;
+    values are bound."""
     placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
     cursor = conn.connection.driver_connection.cursor()
     try:
         for start in range(0, len(values), part):
             chunk = values[start:start + part]
-            cursor.execute(sql.format(", ".join([placeholder] * len(chunk))), chunk)
+            cursor.execute(sql.replace("{}", ", ".join([placeholder] * len(chunk))), bind(chunk))
             yield from cursor.fetchall()
     finally:
         cursor.close()
@@ -300,11 +311,11 @@ def hash_lookup(conn: Connection) -> Callable[[bytes], tuple[int, str] | None]:
     differs between drivers.
     """
     placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = f"SELECT seq, kind FROM log WHERE leaf_hash = {placeholder}"
+    sql = f"SELECT seq, kind FROM log WHERE substr(leaf_hash, 1, {PREFIX}) = {placeholder} AND leaf_hash = {placeholder}"
     cursor = conn.connection.driver_connection.cursor()
 
     def lookup(digest: bytes) -> tuple[int, str] | None:
-        cursor.execute(sql, (digest,))
+        cursor.execute(sql, (digest[:PREFIX], digest))
         row = cursor.fetchone()
         return (row[0], row[1]) if row is not None else None
 

@@ -793,7 +793,9 @@ class Ledger:
         with backend.translate_errors(), self.engine.connect() as conn:
             return list(conn.execute(
                 select(LOG.c.seq, LOG.c.leaf_hash, LOG.c.data)
-                .where(LOG.c.leaf_hash.between(low, high)).order_by(LOG.c.seq).limit(2)
+                .where(func.substr(LOG.c.leaf_hash, 1, backend.PREFIX).between(low[:backend.PREFIX], high[:backend.PREFIX]),
+                       LOG.c.leaf_hash.between(low, high))
+                .order_by(LOG.c.seq).limit(2)
             ).all())
 
     def iter_entries(

@@ -247,14 +247,11 @@ def test_verify_rejects_entry_replayed_from_another_ledger(ledger, signer, tmp_p
 
 def test_verify_rejects_entry_replayed_at_another_position(ledger, signer, db_path):
     first = ledger.append("source", {"name": "once", "type": "person"}, signer=signer)
-    # The stored bytes of entry 1 again, at seq 2: the database's unique leaf hash refuses it...
-    with pytest.raises(sqlite3.IntegrityError, match="UNIQUE constraint failed: log.leaf_hash"):
-        forge_append(db_path, value_for=lambda seq, prev: first)
-    # ...and if that constraint is dodged, its signature is valid but its seq is not.
-    from ledger.entry import Entry
-
-    forge_append(db_path, value_for=lambda seq, prev: Entry(seq, first.leaf_hash[::-1], first.data, first.value))
-    with pytest.raises(VerificationError, match="entry 2: leaf hash mismatch"):
+    # The stored bytes of entry 1 again, at seq 2: its signature is valid, but it is
+    # entry 1's, and the chain says so.  (The database does not refuse the row: its
+    # leaf-hash index holds 8-byte prefixes, not unique digests; verify is the check.)
+    forge_append(db_path, value_for=lambda seq, prev: first)
+    with pytest.raises(VerificationError, match="entry 2: entry claims seq 1"):
         verify_ledger(ledger)
 
 
@@ -315,6 +312,49 @@ def test_keystore_file_is_private_and_encrypted(key_home, signer):
     assert path.read_bytes().startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
     loaded = KeyStore(key_home).load("alice", PASSPHRASE.encode())
     assert loaded.public_key == signer.public_key
+
+
+# The indexes of a ledger made before the hash columns were indexed on 8-byte prefixes.
+FULL_DIGEST_INDEXES = ("DROP INDEX ix_log_leaf_hash_prefix", "DROP INDEX ix_log_content_prefix",
+                       "CREATE UNIQUE INDEX ix_log_leaf_hash ON log (leaf_hash)",
+                       "CREATE INDEX ix_log_content ON log (content)")
+
+
+@pytest.mark.parametrize("layout", ["prefix", "full-digest"])
+def test_lookups_by_hash_search_an_index_and_find_exactly(ledger, signer, db_path, layout):
+    """Every lookup by leaf hash or content hash searches an index, never scans the log,
+    on today's prefix indexes and on those of a ledger made before them; and a digest
+    that shares only its indexed prefix with a recorded one finds nothing."""
+    from sqlalchemy import event
+
+    from ledger import backend
+    from ledger.entry import content_hash
+
+    entries = [ledger.append("source", {"name": f"s{n}", "type": "person"}, signer=signer) for n in range(3)]
+    if layout == "full-digest":
+        with sqlite3.connect(db_path) as conn:
+            for statement in FULL_DIGEST_INDEXES:
+                conn.execute(statement)
+    ledger.engine.dispose()
+    statements: list[str] = []
+    event.listen(ledger.engine, "connect", lambda dbapi, _record: dbapi.set_trace_callback(statements.append))
+    leaf = entries[1].leaf_hash
+    content = content_hash("source", entries[1].body)
+    near_leaf, near_content = leaf[:8] + bytes(24), content[:8] + bytes(24)
+    with ledger.engine.connect() as conn:
+        assert backend.hash_lookup(conn)(leaf) == (2, "source")
+        assert backend.hash_lookup(conn)(near_leaf) is None
+        assert backend.content_lookup(conn)(content) == leaf.hex()
+        assert backend.content_lookup(conn)(near_content) is None
+        assert backend.contents_lookup(conn, [near_content, content]) == {content: leaf.hex()}
+    assert ledger.resolve(leaf.hex()[:10]).seq == 2
+    assert ledger.resolve(leaf.hex()[:20]).seq == 2
+    lookups = [s for s in statements if s.lstrip().upper().startswith("SELECT") and ("leaf_hash" in s.split("WHERE")[-1] or "content" in s.split("WHERE")[-1])]
+    assert len(lookups) >= 7
+    with sqlite3.connect(db_path) as conn:
+        for sql in lookups:
+            plan = " / ".join(row[3] for row in conn.execute("EXPLAIN QUERY PLAN " + sql))
+            assert "SEARCH log USING" in plan and "SCAN log" not in plan, (sql, plan)
 
 
 def test_query_tables_mirror_the_models():
