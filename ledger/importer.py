@@ -39,8 +39,9 @@ class Planned(NamedTuple):
     ``body_bytes`` is the canonical body with a placeholder of 64 hex digits (quoted:
     ``swaps``' first halves) wherever it names an earlier line's label, to be replaced
     by that line's leaf hash; ``targets`` are its references in ``iter_refs`` order, as
-    the seq of an entry recorded before or an import label.  Without ``body_bytes`` the
-    line is ``item``, to be checked and resolved as any other item is.
+    the seq of an entry recorded before or an import label.  ``content`` is its content
+    hash (``content_hash``) when it has no swaps, which would change it.  Without
+    ``body_bytes`` the line is ``item``, to be checked and resolved as any other item is.
     """
 
     kind: str
@@ -49,6 +50,7 @@ class Planned(NamedTuple):
     body_bytes: bytes | None
     swaps: tuple[tuple[bytes, str], ...]
     targets: tuple[int | str, ...]
+    content: bytes | None
     item: Item | None
 
 

@@ -31,11 +31,13 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from hashlib import sha256
 from multiprocessing.connection import Connection as Pipe
 from typing import IO, TYPE_CHECKING, Any
 
 from . import backend
 from .canonical import canonical_bytes
+from .entry import content_bytes
 from .errors import InputError, LedgerError, StorageError, UnknownRef
 from .importer import Item, Planned, Resolver, parse_lines, recorded_ref, resolve_refs
 from .labels import Labels
@@ -159,8 +161,8 @@ class PlannedItems(_Planner):
         super().__init__(ledger, lambda conn: plan_items(items, conn, lambda index, _item: index), lambda: 0)
 
     def _planned(self, fields: tuple[Any, ...]) -> Planned:
-        if isinstance(fields[6], int):  # an item left to the ordinary path, by its index
-            return Planned(*fields[:6], self._items[fields[6]])
+        if isinstance(fields[7], int):  # an item left to the ordinary path, by its index
+            return Planned(*fields[:7], self._items[fields[7]])
         return Planned._make(fields)
 
 
@@ -237,7 +239,7 @@ def plan_lines(lines: IO[bytes], ledger: Ledger, conn: Any, *, size: int) -> Ite
             if planned is None:
                 item_body = resolve_refs(body, lambda ref: recorded_ref(ref, number, resolver, size)
                                          if ref.startswith("#") else ref)
-                planned = (kind, label, where, None, (), (), Item(kind, item_body, label=label, where=where))
+                planned = (kind, label, where, None, (), (), None, Item(kind, item_body, label=label, where=where))
             if label is not None:
                 given[label] = _placeholder(salt, number, kind)
             yield planned
@@ -284,7 +286,7 @@ def plan_items(items: Iterable[Item], conn: Any, slow: Callable[[int, Item], Any
         for index, item in enumerate(items):
             planned = _plan_one(item, given, stored, salt)
             if planned is None:
-                planned = (item.kind, item.label, item.where, None, (), (), slow(index, item))
+                planned = (item.kind, item.label, item.where, None, (), (), None, slow(index, item))
             if item.label is not None and item.kind in KINDS:  # no other kind gets past its turn
                 given[item.label] = _placeholder(salt, count, item.kind)
                 count += 1
@@ -363,4 +365,6 @@ def _checked_fields(kind: str, body: dict[str, Any], label: str | None, where: s
         if body_bytes.count(quoted) != count:  # the text holds the placeholder too: no splicing
             return None
         swaps.append((quoted, named[hex_][0]))
-    return (kind, label, where, body_bytes, tuple(swaps), tuple(targets), None)
+    # Without swaps the content hash is final here, and this process has the time for it.
+    content = None if swaps else sha256(content_bytes(kind, body_bytes)).digest()
+    return (kind, label, where, body_bytes, tuple(swaps), tuple(targets), content, None)

@@ -520,6 +520,8 @@ class Ledger:
             """The line's canonical body with its labels' hashes, its content hash, and
             the seqs it refers to (every label among ``targets`` is among ``swaps``)."""
             body_bytes, swaps, targets = planned.body_bytes, planned.swaps, planned.targets
+            if planned.content is not None:  # no swaps: the planner hashed it
+                return body_bytes, planned.content, targets  # type: ignore[return-value]
             if swaps:
                 named = {}
                 for quoted, label in swaps:
@@ -541,7 +543,7 @@ class Ledger:
             present = backend.contents_lookup(conn, list({known[1] for known in early.values()}))
         prev_hex = prev.hex()
         for number, planned in enumerate(items):
-            kind, label, where, _, swaps, targets, item = planned
+            kind, label, where, _, swaps, targets, _, item = planned
             if item is None:
                 known = early.get(number) or resolved(planned)
                 if len(targets) > 1 and len(set(known[2])) < len(set(targets)):
