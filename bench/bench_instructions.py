@@ -94,7 +94,8 @@ def _count(step: str, lines: Path, size: int, db: Path) -> tuple[int, int]:
     done = subprocess.run(argv, capture_output=True, text=True, check=False)
     found = re.search(r"Collected : (\d+)", done.stderr)
     if done.returncode != 0 or not found:
-        raise SystemExit(f"valgrind failed ({done.returncode}): {done.stderr.strip().splitlines()[-1:]}")
+        said = [line for line in done.stderr.splitlines() if line.strip() and not line.startswith("==")]
+        raise SystemExit(f"{step} at {size:,} failed under valgrind ({done.returncode}): {said[-1:]}")
     report = subprocess.run(["callgrind_annotate", "--inclusive=yes", str(out)], capture_output=True, text=True,
                             check=True).stdout
     signing = [int(m.group(1).replace(",", "")) for m in re.finditer(r"^\s*([\d,]+) .*:crypto_sign_ed25519_detached ", report, re.M)]
@@ -128,7 +129,8 @@ def main() -> None:
         for n in (small, large):  # plans for sign and write, and ledgers for verify, made outside callgrind
             for name in ("sign", "write", "v"):
                 child("planfile", n, root / f"{name}{n}.db")
-                (root / f"{name}{n}.db").unlink()
+                for made in root.glob(f"{name}{n}.db*"):  # the ledger, and any WAL it left
+                    made.unlink()
             child("build", n, root / f"v{n}.db")
         recorded = {n: _recorded(root / f"v{n}.db") for n in (small, large)}
         entries = recorded[large] - recorded[small]
