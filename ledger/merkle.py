@@ -100,6 +100,32 @@ class CompactRange:
         self._size += 1
         return completed
 
+    def node_rows(self, leaf_hashes: Sequence[bytes]) -> list[tuple[int, int, int, bytes]]:
+        """``append`` each leaf; return every node storage keeps for them, each as
+        ``(level, index, leaf index, hash)``: a leaf (level 0), then the nodes its append
+        completed, then the next leaf.  The leaf index is that of the leaf whose append
+        completed the node (``tree_node.seq``).
+
+        One call for a bulk import's batch, not one a leaf: the carry loop runs here on
+        local names.  ``append`` is the definition; tests/test_merkle.py checks the two agree.
+        """
+        for h in leaf_hashes:
+            _check_hash("leaf hash", h, InputError)
+        rows: list[tuple[int, int, int, bytes]] = []
+        add, hashes, size, sha = rows.append, self._hashes, self._size, hashlib.sha256
+        pop, push = hashes.pop, hashes.append
+        for h in leaf_hashes:
+            add((0, size, size, h))
+            level, index = 0, size
+            while index & 1:
+                h = sha(NODE_PREFIX + pop() + h).digest()
+                level, index = level + 1, index >> 1
+                add((level, index, size, h))
+            push(h)
+            size += 1
+        self._size = size
+        return rows
+
     def root(self) -> bytes:
         """Return the tree head of the current size (EMPTY_ROOT when empty)."""
         return _fold(self._hashes)

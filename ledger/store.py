@@ -503,6 +503,7 @@ class Ledger:
         prev, last_time, seq = tip.leaf_hash, tip.recorded_at, tip.size
         out = _Prepared(items=items, base=base)  # type: ignore[arg-type]
         log_rows, node_rows, entries, contents = out.log_rows, out.node_rows, out.entries, out.contents
+        leaves: list[bytes] = []  # signed, not yet in the tree: it takes a run of them at once
         signer_hex = signer.key_id.hex()
         envelopes, sign = Envelopes(self.origin, signer_hex), signer.signing()
         signer_checked = False  # until the ring may change: at a key entry, on the ordinary path
@@ -551,6 +552,8 @@ class Ledger:
                     # rules on references being distinct (a link to itself) must see that.
                     item = Item(kind, loads_stored(known[0]), label, where)
             if item is not None:
+                node_rows += tree.node_rows(leaves)  # the tree takes the leaves before it in turn
+                leaves.clear()
                 tip.size, tip.leaf_hash, tip.recorded_at = seq, prev, last_time
                 out.absorb(self._prepare(conn, [item], tip, signer, labels, skipped, recent, pending))
                 prev, last_time, seq = tip.leaf_hash, tip.recorded_at, tip.size
@@ -591,12 +594,10 @@ class Ledger:
             if label is not None:
                 labels[label] = prev_hex
             log_rows.append((seq, leaf, kind, recorded_at, signer_hex, digest, data))
-            node_rows.append((0, seq, seq, leaf))
-            completed = tree.append(leaf)
-            if completed:
-                node_rows += [(level, idx, seq, node) for level, idx, node in completed]
+            leaves.append(leaf)
             entries.append(_Signed(seq, leaf, data, None))  # type: ignore[arg-type]
             prev, last_time, seq = leaf, recorded_at, seq + 1
+        node_rows += tree.node_rows(leaves)
         tip.size, tip.leaf_hash, tip.recorded_at = seq, prev, last_time
         out.size, out.root = seq, tree.root()
         out.may_checkpoint = ring.active(signer_hex) is not None

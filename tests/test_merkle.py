@@ -226,6 +226,24 @@ def test_compact_range_append_emits_exactly_the_perfect_nodes(size: int) -> None
         assert h == root_from_leaves(LEAVES[index << level : (index + 1) << level])
 
 
+@given(st.integers(0, MAX).flatmap(lambda n: st.tuples(st.just(n), st.lists(st.integers(0, n), max_size=4))))
+def test_compact_range_node_rows_are_the_leaves_and_what_append_completes(cuts: tuple[int, list[int]]) -> None:
+    size, splits = cuts
+    one_by_one, batched = CompactRange(), CompactRange()
+    want = []
+    for seq, h in enumerate(LEAVES[:size]):
+        want += [(0, seq, seq, h), *((level, index, seq, node) for level, index, node in one_by_one.append(h))]
+    got = []
+    bounds = [0, *sorted(splits), size]
+    for start, end in zip(bounds, bounds[1:]):  # in batches, of any size, empty ones too
+        got += batched.node_rows(LEAVES[start:end])
+    assert got == want
+    assert batched.size == size and batched.root() == one_by_one.root()
+    with pytest.raises(InputError, match="leaf hash has 3 bytes"):
+        batched.node_rows([LEAVES[0], b"abc"])
+    assert batched.size == size  # a bad leaf anywhere in the batch appends none of it
+
+
 @given(st.integers(0, MAX).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, n))))
 def test_compact_range_from_nodes_resumes(sizes: tuple[int, int]) -> None:
     size, split = sizes
