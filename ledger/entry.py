@@ -11,6 +11,7 @@ docs/FORMAT.md is the full description; this module is its only implementation.
 from __future__ import annotations
 
 import time
+from hashlib import sha256
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, NamedTuple
 
@@ -91,9 +92,12 @@ class Entry(NamedTuple):
 def content_hash(kind: str, body: dict[str, Any]) -> bytes:
     """What an entry says, independent of when and by whom: SHA-256 of canonical
     {kind, body}.  Imports use it to recognise entries already recorded."""
-    import hashlib
+    return content_digest(kind, canonical_bytes(body))
 
-    return hashlib.sha256(content_bytes(kind, canonical_bytes(body))).digest()
+
+def content_digest(kind: str, body_bytes: bytes) -> bytes:
+    """``content_hash`` from the body's canonical bytes."""
+    return sha256(content_bytes(kind, body_bytes)).digest()
 
 
 def envelope_of(entry: dict[str, Any]) -> dict[str, Any]:

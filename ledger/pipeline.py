@@ -31,13 +31,12 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from hashlib import sha256
 from multiprocessing.connection import Connection as Pipe
 from typing import IO, TYPE_CHECKING, Any
 
 from . import backend
 from .canonical import canonical_bytes
-from .entry import content_bytes
+from .entry import content_digest
 from .errors import InputError, LedgerError, StorageError, UnknownRef
 from .importer import Item, Planned, Resolver, parse_lines, recorded_ref, resolve_refs
 from .labels import Labels
@@ -366,5 +365,5 @@ def _checked_fields(kind: str, body: dict[str, Any], label: str | None, where: s
             return None
         swaps.append((quoted, named[hex_][0]))
     # Without swaps the content hash is final here, and this process has the time for it.
-    content = None if swaps else sha256(content_bytes(kind, body_bytes)).digest()
+    content = None if swaps else content_digest(kind, body_bytes)
     return (kind, label, where, body_bytes, tuple(swaps), tuple(targets), content, None)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 import time
-from hashlib import sha256
 from collections.abc import Callable, Container, Iterable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from sqlalchemy.exc import DBAPIError
 from . import backend, collector
 from .canonical import canonical_bytes, loads_stored
 from .entry import (
-    FORMAT_VERSION, ZERO_HASH, Entry, Envelopes, content_bytes, make_entry, recorded_bound, utc_now,
+    FORMAT_VERSION, ZERO_HASH, Entry, Envelopes, content_digest, make_entry, recorded_bound, utc_now,
 )
 from .errors import AmbiguousRef, DigitsPastTheEnd, InputError, InvalidEntry, LedgerExists, LedgerNotFound, UnknownRef
 from .importer import Item, Planned, resolve_refs
@@ -438,7 +437,7 @@ class Ledger:
                 else:
                     item = self._resolve_labels(item, labels)
                     body_bytes = canonical_bytes(item.body)
-                    digest = sha256(content_bytes(item.kind, body_bytes)).digest()
+                    digest = content_digest(item.kind, body_bytes)
                     absent = any(ref in local for _, ref in iter_refs(item.kind, item.body))
                 if skipped is not None:
                     # An entry that refers to one not yet written cannot be recorded already.
@@ -529,7 +528,7 @@ class Ledger:
                     named[label] = found = signed_as(label)
                     body_bytes = body_bytes.replace(quoted, found[0])  # type: ignore[union-attr]
                 targets = [target if isinstance(target, int) else named[target][1] for target in targets]
-            return body_bytes, sha256(content_bytes(planned.kind, body_bytes)).digest(), targets  # type: ignore[arg-type]
+            return body_bytes, content_digest(planned.kind, body_bytes), targets  # type: ignore[arg-type]
 
         early: dict[int, tuple[bytes, bytes, Sequence[int]]] = {}  # line in the batch -> what ``resolved`` says
         present: dict[bytes, str] = {}
@@ -647,7 +646,7 @@ class Ledger:
             except (InputError, _GivenHere):
                 pass  # the item's own turn resolves it, or raises, after the items before it
             else:
-                early[number] = (resolved, body_bytes, sha256(content_bytes(resolved.kind, body_bytes)).digest())
+                early[number] = (resolved, body_bytes, content_digest(resolved.kind, body_bytes))
             if item.label is not None:
                 given.add(item.label)
         present = backend.contents_lookup(conn, list({digest for _, _, digest in early.values()}))
