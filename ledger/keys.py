@@ -85,7 +85,7 @@ class Signer:
         key = self._sodium_key
         try:
             from nacl._sodium import ffi, lib
-        except ImportError:  # pragma: no cover - PyNaCl moved its binding: its wrapper does the same
+        except ImportError:  # PyNaCl moved its binding: its wrapper does the same
             from nacl.bindings import crypto_sign
 
             return lambda message: crypto_sign(message, key)[:64]

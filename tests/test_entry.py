@@ -119,3 +119,17 @@ def test_signing_gives_the_signature_sign_gives(signer):
     for message in (b"", b"entry", bytes(range(256)) * 5, b"x" * 70_000, b"y" * 200_000, b"entry"):
         assert sign(message) == signer.sign(message) == signer.private_key.sign(message)
         assert verify_signature(public_key=signer.public_key, signature=sign(message), message=message)
+
+
+def test_signing_falls_back_to_pynacls_wrapper_without_its_binding(signer, monkeypatch):
+    """Were PyNaCl to move the binding ``signing`` calls, it signs through PyNaCl's
+    public wrapper instead: the same signatures."""
+    import sys
+
+    import nacl.bindings  # noqa: F401 -- loaded before its binding goes missing, as it would be
+
+    monkeypatch.setitem(sys.modules, "nacl._sodium", None)  # import nacl._sodium: ImportError
+    sign = signer.signing()
+    assert sign.__name__ == "<lambda>"  # the wrapper's path, not the buffer's
+    for message in (b"", b"entry", b"x" * 70_000):
+        assert sign(message) == signer.private_key.sign(message)
