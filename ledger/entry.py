@@ -11,8 +11,8 @@ docs/FORMAT.md is the full description; this module is its only implementation.
 from __future__ import annotations
 
 import time
-from hashlib import sha256
 from datetime import UTC, date, datetime, timedelta
+from hashlib import sha256
 from typing import Any, NamedTuple
 
 from .canonical import canonical_bytes

@@ -7,9 +7,10 @@ and its references against the kinds their fields admit, and canonicalises the b
 A reference to an earlier line of the import cannot be resolved there, since that
 line's leaf hash exists only once it is signed: its place holds a placeholder of 64 hex
 digits, as a leaf hash has, so the canonical bytes around it are already final (RFC
-8785 orders members by name and escapes nothing in hex).  This process then only swaps in the real hashes,
-signs, hashes and writes (``Ledger._prepare_planned``): it never builds the bodies as
-Python objects again (``bench/README.md``, "Last runs", has the figures).
+8785 orders members by name and escapes nothing in hex).  This process then only swaps
+in the real hashes, signs, hashes and writes (``Ledger._prepare_planned``): it never
+builds the bodies as Python objects again (``bench/README.md``, "Last runs", has the
+figures).
 
 A line the planner cannot vouch for (a check fails, a key entry, a placeholder that also
 appears elsewhere in the body) goes across as the ``Item`` ``plan_import`` would yield

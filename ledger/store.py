@@ -467,8 +467,7 @@ class Ledger:
             if item.label is not None:
                 labels[item.label] = hex_hash
             out.log_rows.append((seq, entry.leaf_hash, item.kind, recorded_at, signer_hex, digest, entry.data))
-            out.node_rows.append((0, seq, seq, entry.leaf_hash))
-            out.node_rows += [(level, idx, seq, node) for level, idx, node in tree.append(entry.leaf_hash)]
+            out.node_rows += tree.node_rows([entry.leaf_hash])
             if targets:
                 out.ref_rows += [(seq, pos, t) for pos, t in enumerate(targets)]
             if item.secrets:
