@@ -12,6 +12,14 @@ in the real hashes, signs, hashes and writes (``Ledger._prepare_planned``): it n
 builds the bodies as Python objects again (``bench/README.md``, "Last runs", has the
 figures).
 
+The planner runs ``PLANNER_NICE`` steps below this process.  On two cores three strands
+compete: the planner, this signing thread (the import's critical path: each entry's
+signature covers the hash of the one before) and the writer.  The planner, ahead by up
+to ``AHEAD`` messages, then takes the core time the signing thread leaves, and that
+thread waits less for a core: in a 1M-line import, half as long (``bench/README.md``).
+On a machine busy with other work the planner gets less than its share, and an import
+may wait for it.
+
 A line the planner cannot vouch for (a check fails, a key entry, a placeholder that also
 appears elsewhere in the body) goes across as the ``Item`` ``plan_import`` would yield
 and takes the ordinary path, which raises the ordinary error in its turn.  An error
@@ -32,6 +40,7 @@ import signal
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import suppress
 from multiprocessing.connection import Connection as Pipe
 from typing import IO, TYPE_CHECKING, Any
 
@@ -48,6 +57,7 @@ if TYPE_CHECKING:
     from .store import Ledger
 
 CHUNK = 256  # planned lines a message
+PLANNER_NICE = 10  # what the planner adds to its niceness (see above)
 AHEAD = 128  # messages the planner may be ahead: 32,768 lines, about 12 MB
 # A message is one tag byte and a pickle: planned lines with the bytes of the file read
 # so far, the end, or the error that stopped the planner.
@@ -171,6 +181,8 @@ def _planner(ledger: Ledger, produce: Callable[[Any], Iterator[tuple[Any, ...]]]
     """The forked process: plan everything and send it on, then an error or the end."""
     parent_end.close()
     gc.disable()  # planning makes no reference cycles, and the process ends with the import
+    with suppress(OSError):  # a system that refuses only costs the import its speed
+        os.nice(PLANNER_NICE)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     ledger.engine.dispose(close=False)  # the parent's connections stay the parent's
 

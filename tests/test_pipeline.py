@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import time
 from pathlib import Path
 from typing import Any
 
@@ -239,6 +240,23 @@ def test_the_planner_says_how_far_it_has_read(ledger, signer, tmp_path):
     with path.open("rb") as lines, PlannedLines(ledger, lines, size=ledger.size()) as items:
         ledger.append_many(items, signer=signer, on_batch=lambda _: seen.append(items.position))
     assert seen and seen == sorted(seen) and seen[-1] == path.stat().st_size
+
+
+def test_the_planner_gives_way_to_the_signing_thread(ledger, tmp_path):
+    """The planner runs PLANNER_NICE steps below the importing process: on two cores
+    the signing thread, the critical path, then gets a core first."""
+    import ledger.pipeline as pipeline
+
+    read_end, write_end = os.pipe()  # lines that never come: the planner waits, alive
+    try:
+        with os.fdopen(read_end, "rb") as lines, PlannedLines(ledger, lines, size=ledger.size()) as items:
+            expected = min(os.getpriority(os.PRIO_PROCESS, 0) + pipeline.PLANNER_NICE, 19)
+            deadline = time.monotonic() + 5
+            while os.getpriority(os.PRIO_PROCESS, items._pid) != expected and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert os.getpriority(os.PRIO_PROCESS, items._pid) == expected
+    finally:
+        os.close(write_end)
 
 
 def test_cli_import_reads_its_lines_from_standard_input(cli_invoke, db_target, key_home, tmp_path):
