@@ -231,10 +231,16 @@ def append_only_ddl(dialect: str) -> list[str]:
 PREFIX = 8
 
 
+def _is_digest(column: str, placeholder: str) -> str:
+    """The condition ``column = digest`` as the indexes answer it: bind ``digest[:PREFIX]``
+    and then ``digest``."""
+    return f"substr({column}, 1, {PREFIX}) = {placeholder} AND {column} = {placeholder}"
+
+
 def content_lookup(conn: Connection) -> Callable[[bytes], str | None]:
     """A fast ``content hash -> leaf hash hex`` lookup, for imports that skip what is recorded."""
     placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = f"SELECT leaf_hash FROM log WHERE substr(content, 1, {PREFIX}) = {placeholder} AND content = {placeholder} LIMIT 1"
+    sql = f"SELECT leaf_hash FROM log WHERE {_is_digest('content', placeholder)} LIMIT 1"
     cursor = conn.connection.driver_connection.cursor()
 
     def lookup(digest: bytes) -> str | None:
@@ -311,7 +317,7 @@ def hash_lookup(conn: Connection) -> Callable[[bytes], tuple[int, str] | None]:
     differs between drivers.
     """
     placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
-    sql = f"SELECT seq, kind FROM log WHERE substr(leaf_hash, 1, {PREFIX}) = {placeholder} AND leaf_hash = {placeholder}"
+    sql = f"SELECT seq, kind FROM log WHERE {_is_digest('leaf_hash', placeholder)}"
     cursor = conn.connection.driver_connection.cursor()
 
     def lookup(digest: bytes) -> tuple[int, str] | None:
