@@ -387,6 +387,32 @@ def test_bulk_import_refreshes_postgresql_statistics_as_the_log_grows(ledger, si
         assert stats() > 0
 
 
+@pytest.mark.parametrize("theirs", [False, True])
+def test_sqlite_binds_blobs_through_a_cheap_adapter_unless_the_process_has_one(theirs):
+    """sqlite3's search for an adapter costs ~4,000 instructions a blob (it builds and
+    drops an AttributeError); ``ledger.backend`` registers ``bytes.__bytes__``, which
+    binds the same bytes, but never replaces an adapter the process registered."""
+    import subprocess
+    import sys
+
+    program = "\n".join([
+        "import sqlite3",
+        "mine = lambda value: bytes(value)",
+        "theirs = " + repr(theirs),
+        "if theirs: sqlite3.register_adapter(bytes, mine)",
+        "import ledger.backend",
+        "adapter = sqlite3.adapters[(bytes, sqlite3.PrepareProtocol)]",
+        "assert adapter is (mine if theirs else bytes.__bytes__), adapter",
+        "blob = bytes(range(256)) + b'\\x00tail'",
+        "conn = sqlite3.connect(':memory:')",
+        "conn.execute('CREATE TABLE t (b BLOB)')",
+        "conn.execute('INSERT INTO t VALUES (?)', (blob,))",
+        "assert conn.execute('SELECT b, typeof(b) FROM t').fetchone() == (blob, 'blob')",
+    ])
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+
+
 def test_recent_entries_keep_exactly_the_last_ones():
     from ledger.rules import Recent
 
