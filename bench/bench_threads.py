@@ -12,7 +12,8 @@ wall time:
   cores, three busy strands), and blocked (the GIL, or a queue), from Linux's
   ``/proc/<pid>/task/<tid>/schedstat``;
 - the writer thread's CPU and time in ``_write_prepared``, and each table's inserts;
-- the signing thread's time in ``_prepare_planned`` and in the batch contents query.
+- the signing thread's time in ``_prepare_planned`` and in the batch contents query,
+  and waiting for the planner's lines and for the writer to take a batch.
 
 The import runs at the machine's pace of the moment, so compare two versions of the code
 by runs interleaved, or by ratios such as wall time over the main thread's CPU.  A
@@ -64,6 +65,7 @@ def measure(lines: Path) -> None:
     from ledger.keys import KeyStore
     from ledger.pipeline import PlannedLines
     from ledger.store import Ledger
+    from ledger.writer import BatchWriter
 
     totals: dict[str, float] = collections.defaultdict(float)
     for table in ("log", "tree_node", "entry_ref"):
@@ -73,12 +75,14 @@ def measure(lines: Path) -> None:
            when=lambda *_args, conn=None, **_kwargs: conn is None)
     _timed(Ledger, "_prepare_planned", "main: _prepare_planned", totals)
     _timed(backend, "contents_lookup", "main: contents query", totals)
+    _timed(BatchWriter, "submit", "main: handing a batch over", totals)  # waits while one is queued
 
     with tempfile.TemporaryDirectory(prefix="claimledger-threads-") as tmp:
         signer = KeyStore(Path(tmp) / "keys").create("bench", b"bench")
         ledger = Ledger.create(str(Path(tmp) / "ledger.db"), origin="threads.example/log", signer=signer)
         start, cpu, sched = time.perf_counter(), os.times(), _schedstat()
         with lines.open("rb") as file, PlannedLines(ledger, file, size=ledger.size()) as planned:
+            _timed(planned._messages, "get", "main: taking planned lines", totals)  # waits for the planner
             done = ledger.append_many(planned, signer=signer, skip_existing=True)
         wall, cpu_end, sched_end = time.perf_counter() - start, os.times(), _schedstat()
         ledger.close()
