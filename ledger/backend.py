@@ -338,6 +338,21 @@ def hash_lookup(conn: Connection) -> Callable[[bytes], tuple[int, str] | None]:
     return lookup
 
 
+def leaf_lookup(conn: Connection) -> Callable[[int], bytes | None]:
+    """A fast ``seq -> leaf hash`` lookup on the connection's own DB-API cursor, as
+    ``hash_lookup`` is: a bulk import reads the hash of a line far back this way."""
+    placeholder = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    sql = f"SELECT leaf_hash FROM log WHERE seq = {placeholder}"
+    cursor = conn.connection.driver_connection.cursor()
+
+    def lookup(seq: int) -> bytes | None:
+        cursor.execute(sql, (seq,))
+        row = cursor.fetchone()
+        return bytes(row[0]) if row is not None else None
+
+    return lookup
+
+
 # Below SQLite's default limit of 32,766 bound values a statement (and PostgreSQL's 65,535).
 MULTI_ROW_PARAMS = 7000
 

@@ -36,22 +36,26 @@ class Item(NamedTuple):
 class Planned(NamedTuple):
     """One import line as ``ledger.pipeline`` plans it in a second process.
 
-    ``body_bytes`` is the canonical body with a placeholder of 64 hex digits (quoted:
-    ``swaps``' first halves) wherever it names an earlier line's label, to be replaced
-    by that line's leaf hash; ``targets`` are its references in ``iter_refs`` order, as
-    the seq of an entry recorded before or an import label.  ``content`` is its content
-    hash (``content_hash``) when it has no swaps, which would change it.  Without
-    ``body_bytes`` the line is ``item``, to be checked and resolved as any other item is.
+    ``number`` numbers the line among the import's (increasing, not always by one).
+    ``body_bytes`` is the canonical body with a placeholder of 64 hex digits wherever it
+    names an earlier line's label, to be replaced by that line's leaf hash: ``swaps``
+    pairs each placeholder (quoted) with the number of the line that gave the label.
+    ``targets`` are its references in ``iter_refs`` order: the seq of an entry recorded
+    before, or a quoted placeholder.  ``content`` is its content hash
+    (``content_hash``) when it has no swaps, which would change it.  Without
+    ``body_bytes`` the line is ``item``, to be checked and resolved as any other item
+    is, and ``swaps`` pairs each label its body names with the line that gave it.
     """
 
     kind: str
     label: str | None
     where: str
     body_bytes: bytes | None
-    swaps: tuple[tuple[bytes, str], ...]
-    targets: tuple[int | str, ...]
+    swaps: tuple[tuple[bytes, int], ...] | tuple[tuple[str, int], ...]
+    targets: tuple[int | bytes, ...]
     content: bytes | None
     item: Item | None
+    number: int
 
 
 REF_FIELDS = ("target", "source", "from", "to", "part_of", "replacement")

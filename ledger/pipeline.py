@@ -172,7 +172,7 @@ class PlannedItems(_Planner):
 
     def _planned(self, fields: tuple[Any, ...]) -> Planned:
         if isinstance(fields[7], int):  # an item left to the ordinary path, by its index
-            return Planned(*fields[:7], self._items[fields[7]])
+            return Planned(*fields[:7], self._items[fields[7]], fields[8])
         return Planned._make(fields)
 
 
@@ -249,9 +249,16 @@ def plan_lines(lines: IO[bytes], ledger: Ledger, conn: Any, *, size: int) -> Ite
             where = f"line {number}"
             planned = _plan_line(kind, body, label, number, where, given, stored, resolver, size)
             if planned is None:
-                item_body = resolve_refs(body, lambda ref: recorded_ref(ref, number, resolver, size)
-                                         if ref.startswith("#") else ref)
-                planned = (kind, label, where, None, (), (), None, Item(kind, item_body, label=label, where=where))
+                givers: dict[str, int] = {}
+
+                def ordinary(ref: str) -> str:
+                    if ref.startswith("#"):
+                        return recorded_ref(ref, number, resolver, size)
+                    _note_giver(ref, given, givers)
+                    return ref
+
+                item = Item(kind, resolve_refs(body, ordinary), label=label, where=where)
+                planned = (kind, label, where, None, tuple(givers.items()), (), None, item, number)
             if label is not None:
                 given[label] = _placeholder(salt, number, kind)
             yield planned
@@ -266,7 +273,7 @@ def _plan_line(kind: str, body: dict[str, Any], label: str | None, number: int, 
     Raises what ``plan_import`` raises for the line's references: an unknown label, a
     ``#`` reference to no entry recorded before the import.
     """
-    named: dict[str, tuple[str, str]] = {}  # placeholder -> (label, kind)
+    named: dict[str, str] = {}  # placeholder -> the kind of the line that gave its label
     uses: dict[str, int] = {}
 
     def resolve(ref: str) -> str:
@@ -282,7 +289,7 @@ def _plan_line(kind: str, body: dict[str, Any], label: str | None, number: int, 
     if kind == "key":
         return None
     try:
-        return _checked_fields(kind, planned_body, label, where, named, uses, stored)
+        return _checked_fields(kind, planned_body, label, where, number, named, uses, stored)
     except Exception:  # noqa: BLE001 -- the ordinary path decides, and explains
         return None
 
@@ -293,33 +300,35 @@ def plan_items(items: Iterable[Item], conn: Any, slow: Callable[[int, Item], Any
     stored = backend.hash_lookup(conn)
     salt = os.urandom(16).hex()
     given = Labels()  # label -> its placeholder and the index of its kind
-    count = 0
     try:
         for index, item in enumerate(items):
-            planned = _plan_one(item, given, stored, salt)
+            planned = _plan_one(item, given, stored, salt, index)
             if planned is None:
-                planned = (item.kind, item.label, item.where, None, (), (), None, slow(index, item))
+                givers: dict[str, int] = {}
+                with suppress(Exception):  # a body the ordinary path refuses names no one
+                    resolve_refs(item.body, lambda ref: _note_giver(ref, given, givers) or ref)
+                planned = (item.kind, item.label, item.where, None, tuple(givers.items()), (), None,
+                           slow(index, item), index)
             if item.label is not None and item.kind in KINDS:  # no other kind gets past its turn
-                given[item.label] = _placeholder(salt, count, item.kind)
-                count += 1
+                given[item.label] = _placeholder(salt, index, item.kind)
             yield planned
     finally:
         given.close()
 
 
-def _plan_one(item: Item, given: Labels, stored: Any, salt: str) -> tuple[Any, ...] | None:
+def _plan_one(item: Item, given: Labels, stored: Any, salt: str, index: int) -> tuple[Any, ...] | None:
     """The ``Planned`` fields of one item, its body canonical, if every check passes;
     None leaves it to the ordinary path, to check and explain."""
     if item.kind == "key" or item.kind not in KINDS or item.secrets or type(item.body) is not dict:
         return None
     try:
-        return _planned_fields(item, given, stored, salt)
+        return _planned_fields(item, given, stored, salt, index)
     except Exception:  # noqa: BLE001 -- whatever a library caller's values do, the ordinary path decides
         return None
 
 
-def _planned_fields(item: Item, given: Labels, stored: Any, salt: str) -> tuple[Any, ...] | None:
-    named: dict[str, tuple[str, str]] = {}  # placeholder -> (label, kind)
+def _planned_fields(item: Item, given: Labels, stored: Any, salt: str, index: int) -> tuple[Any, ...] | None:
+    named: dict[str, str] = {}  # placeholder -> the kind of the line that gave its label
     uses: dict[str, int] = {}
 
     def placeholder(ref: str) -> str:
@@ -327,36 +336,50 @@ def _planned_fields(item: Item, given: Labels, stored: Any, salt: str) -> tuple[
         return _use_placeholder(ref[1:], given, named, uses) if ref.startswith("@") else ref
 
     body = resolve_refs(item.body, placeholder)
-    return _checked_fields(item.kind, body, item.label, item.where, named, uses, stored)
+    return _checked_fields(item.kind, body, item.label, item.where, index, named, uses, stored)
 
 
 def _placeholder(salt: str, number: int, kind: str) -> str:
-    """What ``given`` holds for a label: its placeholder (this import's salt and a number
-    of the label's own, 64 hex digits), then the index of its kind in ``KINDS``."""
+    """What ``given`` holds for a label: its placeholder (this import's salt and the
+    number of the line that gave it, 64 hex digits), then the index of its kind in
+    ``KINDS``."""
     return f"{salt}{number:032x}{KINDS.index(kind):02x}"
 
 
-def _use_placeholder(label: str, given: Labels, named: dict[str, tuple[str, str]], uses: dict[str, int]) -> str:
+def _giver(placeholder: str) -> int:
+    """The number of the line whose label ``placeholder`` stands for."""
+    return int(placeholder[32:64], 16)
+
+
+def _note_giver(ref: str, given: Labels, givers: dict[str, int]) -> None:
+    """For a line left to the ordinary path: note in ``givers`` the line that gave the
+    label ``ref`` names, if one did (if none did, the ordinary path says so)."""
+    if ref.startswith("@") and ref[1:] in given:
+        givers[ref[1:]] = _giver(given[ref[1:]])
+
+
+def _use_placeholder(label: str, given: Labels, named: dict[str, str], uses: dict[str, int]) -> str:
     """The placeholder of ``label`` (KeyError if none gave it), noted in ``named`` with
-    its label and kind and counted in ``uses``."""
+    the kind of the line that gave it and counted in ``uses``."""
     value = given[label]
     hex_ = value[:64]
-    named[hex_] = (label, KINDS[int(value[64:], 16)])
+    named[hex_] = KINDS[int(value[64:], 16)]
     uses[hex_] = uses.get(hex_, 0) + 1
     return hex_
 
 
-def _checked_fields(kind: str, body: dict[str, Any], label: str | None, where: str,
-                    named: dict[str, tuple[str, str]], uses: dict[str, int], stored: Any) -> tuple[Any, ...] | None:
-    """The ``Planned`` fields of a body whose labels are placeholders (``named``, each
-    used ``uses`` times), if every check passes; None if one fails.  What the rules
-    raise (InvalidEntry) passes through: the callers send the item the ordinary way."""
+def _checked_fields(kind: str, body: dict[str, Any], label: str | None, where: str, number: int,
+                    named: dict[str, str], uses: dict[str, int], stored: Any) -> tuple[Any, ...] | None:
+    """The ``Planned`` fields of line ``number``, whose labels are placeholders
+    (``named``, each used ``uses`` times), if every check passes; None if one fails.
+    What the rules raise (InvalidEntry) passes through: the callers send the item the
+    ordinary way."""
 
     def lookup(ref: str) -> tuple[int, str] | None:
         if ref in named:
             # A stand-in seq, one of its own for each label (the same entry is the same
             # seq): it reaches no message, since a failure takes the ordinary path.
-            return -1 - int(ref[32:], 16), named[ref][1]
+            return -1 - _giver(ref), named[ref]
         try:
             return stored(bytes.fromhex(ref))
         except ValueError:
@@ -369,14 +392,18 @@ def _checked_fields(kind: str, body: dict[str, Any], label: str | None, where: s
             return None
     check_occurred(body)  # InvalidEntry, as check_refs may raise: the ordinary path says which
     check_refs(kind, body, lookup)
-    targets = [named[ref][0] if ref in named else lookup(ref)[0] for _, ref in iter_refs(kind, body)]  # type: ignore[index]
+    targets = [_quoted(ref) if ref in named else lookup(ref)[0] for _, ref in iter_refs(kind, body)]  # type: ignore[index]
     body_bytes = canonical_bytes(body)
     swaps = []
     for hex_, count in uses.items():
-        quoted = b'"' + hex_.encode("ascii") + b'"'
+        quoted = _quoted(hex_)
         if body_bytes.count(quoted) != count:  # the text holds the placeholder too: no splicing
             return None
-        swaps.append((quoted, named[hex_][0]))
+        swaps.append((quoted, _giver(hex_)))
     # Without swaps the content hash is final here, and this process has the time for it.
     content = None if swaps else content_digest(kind, body_bytes)
-    return (kind, label, where, body_bytes, tuple(swaps), tuple(targets), content, None)
+    return (kind, label, where, body_bytes, tuple(swaps), tuple(targets), content, None, number)
+
+
+def _quoted(hex_: str) -> bytes:
+    return b'"' + hex_.encode("ascii") + b'"'

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import re
 import time
+from array import array
 from collections.abc import Callable, Container, Iterable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import islice
 from typing import Any
 
 from sqlalchemy import func, insert, select
@@ -46,6 +48,7 @@ SCHEMA_VERSION = "1"
 BATCH_SIZE = 1000
 MAX_BATCH_SIZE = 8000
 IMPORT_RECENT = 1 << 17  # entries a bulk import remembers by hash (~25 MB): most references land here
+LINES_IN_MEMORY = 1 << 17  # labelled lines whose entries a planned import keeps at hand (~20 MB)
 ANALYZE_FROM = 20_000  # log size from which a bulk import refreshes PostgreSQL's statistics as it doubles
 
 
@@ -293,7 +296,10 @@ class Ledger:
         every = Cadence(checkpoint_every, checkpoint_seconds)
         total = Appended()
         recent = Recent(IMPORT_RECENT)
-        pending = _Pending()
+        # A line of a planned import names another by its number: the label mapping
+        # need not name every entry unless it is the caller's.
+        pending = _Pending(lines=_Lines(max(LINES_IN_MEMORY, 8 * (batch_size or MAX_BATCH_SIZE)),
+                                        keep_labels=own_labels is None))
         analyzed = 0  # log size when the planner's statistics were last refreshed
         inflight: list[_Prepared] = []  # submitted to the writer, not yet reported written
         writer: BatchWriter[_Prepared] = BatchWriter(lambda p: self._write_prepared(p, every, signer))
@@ -323,7 +329,7 @@ class Ledger:
             inflight.clear()
             pending.clear()
             for items_again in redo:
-                self._commit(items_again, signer, labels, on_batch, every, skip_existing, total, recent)
+                self._commit(items_again, signer, labels, on_batch, every, skip_existing, total, recent, pending.lines)
             writer = BatchWriter(lambda p: self._write_prepared(p, every, signer))
             tip = None
 
@@ -355,10 +361,11 @@ class Ledger:
 
     def _commit(self, batch: list[Item], signer: Signer, labels: MutableMapping[str, str],
                 on_batch: Callable[[list[Entry]], None] | None, every: Cadence, skip: bool, total: Appended,
-                recent: Recent) -> None:
+                recent: Recent, lines: _Lines) -> None:
         """Record one batch in one write transaction, preparing it under the lock."""
         skipped: list[Item] = []
-        done = self._append_batch(batch, signer, labels, every, skipped=skipped if skip else None, recent=recent)
+        done = self._append_batch(batch, signer, labels, every, skipped=skipped if skip else None, recent=recent,
+                                  lines=lines)
         for entry in done:
             recent.add(entry.leaf_hash, entry.seq, entry.kind)
         total.recorded += len(done)
@@ -381,12 +388,13 @@ class Ledger:
         before_commit: Callable[[Connection, list[Entry]], None] | None = None,
         skipped: list[Item] | None = None,
         recent: Recent | None = None,
+        lines: _Lines | None = None,
     ) -> list[Entry]:
         """Prepare and write one batch inside one write transaction: no one can append
         in between, so single appends never have to be prepared again."""
         with backend.write_transaction(self.engine) as conn:
             prepared = self._preparer(items)(conn, items, self._read_tip(conn), signer, labels,  # type: ignore[arg-type]
-                                             skipped, recent or Recent(0), _Pending())
+                                             skipped, recent or Recent(0), _Pending(lines=lines or _Lines()))
             self._write_prepared(prepared, every, signer, conn=conn, before_commit=before_commit)
             if skipped is not None:
                 skipped.extend(prepared.skipped)
@@ -487,7 +495,8 @@ class Ledger:
         skipped: list[Planned] | None, recent: Recent, pending: _Pending,
     ) -> _Prepared:
         """``_prepare`` for lines ``ledger.pipeline`` planned: their bodies arrive checked
-        and canonical, so each needs only its label hashes swapped in before it is signed.
+        and canonical, so each needs only the hashes of the lines it names swapped in
+        before it is signed.
 
         A line the planner left unplanned goes through ``_prepare`` in its turn.  This
         loop is the one a bulk import spends its time in, besides the signing itself:
@@ -496,6 +505,9 @@ class Ledger:
         """
         base = (tip.size, tip.leaf_hash)
         local, seen_content, stored = pending.local, pending.contents, backend.hash_lookup(conn)
+        lines = pending.lines
+        line_entries, line_put, keep_labels, line_limit = lines.entries, lines.put, lines.keep_labels, lines.limit
+        leaf_at = None
         by_content, recent_get = backend.content_lookup(conn), recent.entries.get
         tree, ring = tip.tree, tip.ring
         prev, last_time, seq = tip.leaf_hash, tip.recorded_at, tip.size
@@ -506,70 +518,83 @@ class Ledger:
         envelopes, sign = Envelopes(self.origin, signer_hex), signer.signing()
         signer_checked = False  # until the ring may change: at a key entry, on the ordinary path
 
-        def signed_as(label: str) -> tuple[bytes, int]:
-            """The quoted leaf hash and the seq of the entry ``label`` names: prepared in
-            this import and not yet written, written lately, or found in storage."""
-            hex_hash = labels[label]
+        def signed_as(number: int) -> tuple[str, int]:
+            """The leaf hash (hex) and the seq of the entry line ``number`` became."""
+            nonlocal leaf_at
+            found = line_entries.get(number)
+            if found is None:
+                leaf_at = leaf_at or backend.leaf_lookup(conn)
+                found = lines.older(number, leaf_at)
+            return found
+        line_get = line_entries.get
+
+        def seq_of(hex_hash: str) -> int:
+            """The seq of an entry prepared in this import and not yet written, written
+            lately, or found in storage."""
             entry = local.get(hex_hash) or recent_get(digest := bytes.fromhex(hex_hash)) or stored(digest)
-            if entry is None:  # pragma: no cover - a label names an entry recorded or prepared
-                raise InvalidEntry(f"label {label!r} names no entry")
-            return b'"%s"' % hex_hash.encode("ascii"), entry[0]
+            if entry is None:  # pragma: no cover - a content found names an entry recorded or prepared
+                raise InvalidEntry(f"no entry has leaf hash {hex_hash}")
+            return entry[0]
 
         def resolved(planned: Planned) -> tuple[bytes, bytes, Sequence[int]]:
-            """The line's canonical body with its labels' hashes, its content hash, and
-            the seqs it refers to (every label among ``targets`` is among ``swaps``)."""
-            body_bytes, swaps, targets = planned.body_bytes, planned.swaps, planned.targets
+            """The line's canonical body with the hashes of the lines it names, its content
+            hash, and the seqs it refers to (every placeholder among ``targets`` is among
+            ``swaps``)."""
+            body_bytes = planned.body_bytes
             if planned.content is not None:  # no swaps: the planner hashed it
-                return body_bytes, planned.content, targets  # type: ignore[return-value]
-            if swaps:
-                named = {}
-                for quoted, label in swaps:
-                    named[label] = found = signed_as(label)
-                    body_bytes = body_bytes.replace(quoted, found[0])  # type: ignore[union-attr]
-                targets = [target if isinstance(target, int) else named[target][1] for target in targets]
+                return body_bytes, planned.content, planned.targets  # type: ignore[return-value]
+            named = {}
+            for quoted, number in planned.swaps:
+                named[quoted] = found = line_get(number) or signed_as(number)  # type: ignore[arg-type]
+                body_bytes = body_bytes.replace(quoted, b'"%s"' % found[0].encode("ascii"))  # type: ignore[union-attr, arg-type]
+            targets = [target if isinstance(target, int) else named[target][1] for target in planned.targets]
             return body_bytes, content_digest(planned.kind, body_bytes), targets  # type: ignore[arg-type]
 
         early: dict[int, tuple[bytes, bytes, Sequence[int]]] = {}  # line in the batch -> what ``resolved`` says
         present: dict[bytes, str] = {}
         if skipped is not None:  # one query for the contents known before the batch starts
-            given: set[str] = set()
-            for number, planned in enumerate(items):
-                swaps = planned.swaps
-                if planned.body_bytes is not None and not (swaps and any(label in given for _, label in swaps)):
-                    early[number] = resolved(planned)
-                if planned.label is not None:
-                    given.add(planned.label)
+            first = items[0].number  # lines naming one of this batch (numbered from ``first``) wait their turn
+            for at, planned in enumerate(items):
+                if planned.body_bytes is not None and all(number < first for _, number in planned.swaps):
+                    early[at] = resolved(planned)
             present = backend.contents_lookup(conn, list({known[1] for known in early.values()}))
         prev_hex = prev.hex()
-        for number, planned in enumerate(items):
-            kind, label, where, _, swaps, targets, _, item = planned
+        for at, planned in enumerate(items):
+            kind, label, where, _, swaps, targets, _, item, number = planned
             if item is None:
-                known = early.get(number) or resolved(planned)
+                known = early.get(at) or resolved(planned)
                 if len(targets) > 1 and len(set(known[2])) < len(set(targets)):
                     # Two labels name one entry (a line skipped as a repeat of another):
                     # rules on references being distinct (a link to itself) must see that.
                     item = Item(kind, loads_stored(known[0]), label, where)
+                    swaps = ()  # its body names entries by hash now
             if item is not None:
                 node_rows += tree.node_rows(leaves)  # the tree takes the leaves before it in turn
                 leaves.clear()
                 tip.size, tip.leaf_hash, tip.recorded_at = seq, prev, last_time
+                for name, giver in swaps:  # the labels its body names, as the ordinary path reads them
+                    labels[name] = signed_as(giver)[0]  # type: ignore[index]
                 out.absorb(self._prepare(conn, [item], tip, signer, labels, skipped, recent, pending))
+                if label is not None:  # the ordinary path named its entry, recorded or found
+                    line_put(number, hex_hash := labels[label], seq_of(hex_hash))
                 prev, last_time, seq = tip.leaf_hash, tip.recorded_at, tip.size
                 prev_hex = prev.hex()
                 signer_checked = False
                 continue
             body_bytes, digest, seqs = known
             if skipped is not None:
-                if number in early:
+                if at in early:
                     already = present.get(digest)
-                elif any(labels[label] in local for _, label in swaps):
+                elif any(signed_as(giver)[0] in local for _, giver in swaps):  # type: ignore[arg-type]
                     already = None  # an entry naming one not yet written is not recorded yet
                 else:
                     already = by_content(digest)
                 already = seen_content.get(digest) or already
                 if already is not None:
                     if label is not None:
-                        labels[label] = already
+                        line_put(number, already, seq_of(already))
+                        if keep_labels:
+                            labels[label] = already
                     out.skipped.append(planned)  # type: ignore[arg-type]
                     continue
             if not signer_checked:
@@ -590,7 +615,11 @@ class Ledger:
                 seen_content[digest] = prev_hex
                 contents.append(digest)
             if label is not None:
-                labels[label] = prev_hex
+                line_entries[number] = (prev_hex, seq)  # ``line_put``, inline
+                if len(line_entries) > line_limit:
+                    lines.retire()
+                if keep_labels:
+                    labels[label] = prev_hex
             log_rows.append((seq, leaf, kind, recorded_at, signer_hex, digest, data))
             leaves.append(leaf)
             entries.append(_Signed(seq, leaf, data, None))  # type: ignore[arg-type]
@@ -898,13 +927,57 @@ class _Prepared:
             getattr(self, name).extend(getattr(other, name))
 
 
+class _Lines:
+    """The entry each labelled line of a planned import became, by the line's number:
+    a line names another by its number (``Planned.swaps``), not by its label.
+
+    The last ``limit`` are in memory, where nearly every reference finds them.  Of
+    older ones only the seq is kept (8 bytes a line), and the leaf hash is read from
+    storage: ``limit`` is many batches, so they were written long before.  With
+    ``keep_labels`` the import's label mapping must name every line's entry too (it is
+    the caller's); else only those that lines left to the ordinary path name.
+    """
+
+    def __init__(self, limit: int = LINES_IN_MEMORY, *, keep_labels: bool = True) -> None:
+        self.entries: dict[int, tuple[str, int]] = {}  # number -> (leaf hash hex, seq)
+        self.limit = limit
+        self.keep_labels = keep_labels
+        self._seqs = array("q")  # number -> seq of the lines no longer in memory, -1 for none
+
+    def put(self, number: int, hex_hash: str, seq: int) -> None:
+        entries = self.entries
+        entries[number] = (hex_hash, seq)
+        if len(entries) > self.limit:
+            self.retire()
+
+    def retire(self) -> None:
+        """Keep only the seqs of the older half: numbers increase, so they come first."""
+        entries, seqs = self.entries, self._seqs
+        old = list(islice(entries.items(), len(entries) // 2))
+        if old[-1][0] >= len(seqs):
+            seqs.extend(array("q", [-1]) * (old[-1][0] + 1 - len(seqs)))
+        for number, (_, seq) in old:
+            seqs[number] = seq
+            del entries[number]
+
+    def older(self, number: int, leaf_at: Callable[[int], bytes | None]) -> tuple[str, int]:
+        """What line ``number`` became, when it is no longer in memory."""
+        seq = self._seqs[number] if number < len(self._seqs) else -1
+        leaf = leaf_at(seq) if seq >= 0 else None
+        if leaf is None:  # pragma: no cover - the planner names only lines before, all signed
+            raise InvalidEntry(f"line {number} names no entry")
+        return leaf.hex(), seq
+
+
 @dataclass
 class _Pending:
     """Entries prepared but not yet written: references and contents later batches of
-    the same import must find, since storage does not hold them yet."""
+    the same import must find, since storage does not hold them yet; and what each of
+    its labelled lines became (``_Lines``), which outlives the batches."""
 
     local: dict[str, tuple[int, str]] = field(default_factory=dict)
     contents: dict[bytes, str] = field(default_factory=dict)
+    lines: _Lines = field(default_factory=_Lines)
 
     def forget(self, prepared: _Prepared) -> None:
         for entry in prepared.entries:

@@ -194,13 +194,66 @@ def test_a_body_that_holds_a_placeholder_takes_the_ordinary_path():
 
     def plan(text: str) -> tuple[Any, ...]:
         return _plan_one(Item("claim", {"text": text, "asserted_by": ["@s0"]}, None, "line 2"), given,
-                         lambda digest: None, "ab" * 16)
+                         lambda digest: None, "ab" * 16, 1)
 
     fast = plan("an ordinary claim")
-    assert fast[3] is not None and fast[4] == ((f'"{placeholder}"'.encode(), "s0"),) and fast[5] == ("s0",)
-    assert fast[6] is None
+    quoted = f'"{placeholder}"'.encode()
+    assert fast[3] is not None and fast[4] == ((quoted, 0),) and fast[5] == (quoted,)  # line 0 gave "s0"
+    assert fast[6] is None and fast[8] == 1
     assert plan(placeholder) is None  # left to the ordinary path
     given.close()
+
+
+def _far_back_lines() -> list[dict[str, Any]]:
+    """Sources, then claims naming them from far back, a repeat of a source under a
+    new label (skipped, its label naming the first), and claims naming that label."""
+    out = [_source(n) for n in range(60)] + [_claim(n, f"@s{n}") for n in range(60)]
+    out.append({**_source(2), "label": "again"})
+    out += [_claim(100 + n, "@again") for n in range(3)] + [_claim(200, "@s0")]
+    return out
+
+
+@pytest.mark.parametrize("caller_labels", [False, True])
+def test_lines_named_from_far_back_and_a_callers_labels(ledger, twin, signer, tmp_path, monkeypatch, caller_labels):
+    """A planned line names an earlier one by its number: the last few are in memory,
+    older ones are read from storage by seq.  A caller's label mapping still ends up
+    naming every line's entry, skipped ones included, as the ordinary import's does."""
+    import ledger.store as store
+
+    monkeypatch.setattr(store, "LINES_IN_MEMORY", 4)  # with batches of 3: 24 lines in memory
+    path = _write(tmp_path / "far.jsonl", _far_back_lines())
+    planned_labels: dict[str, str] | None = {} if caller_labels else None
+    with path.open("rb") as lines, PlannedLines(ledger, lines, size=ledger.size()) as items:
+        planned = ledger.append_many(items, signer=signer, batch_size=3, skip_existing=True, labels=planned_labels)
+    ordinary_labels: dict[str, str] = {}
+    with path.open("rb") as lines:
+        ordinary = twin.append_many(plan_import(lines, lambda ref: (0, ""), size=twin.size()), signer=signer,
+                                    batch_size=3, skip_existing=True, labels=ordinary_labels)
+    assert (planned.recorded, planned.skipped) == (ordinary.recorded, ordinary.skipped) == (124, 1)
+    assert _recorded(ledger) == _recorded(twin)
+    if planned_labels is not None:
+        def seqs(led: Ledger, labels: dict[str, str]) -> dict[str, int]:
+            return {label: led.resolve(hex_hash).seq for label, hex_hash in labels.items()}
+
+        assert len(planned_labels) == 125  # every line has a label
+        assert seqs(ledger, planned_labels) == seqs(twin, ordinary_labels)
+        assert planned_labels["again"] == planned_labels["s2"]
+
+
+def test_lines_keep_the_last_ones_in_memory_and_the_seqs_of_the_rest():
+    from ledger.store import _Lines
+
+    lines = _Lines(4)
+    for number in range(0, 20, 2):
+        lines.put(number, f"{number:064x}", 100 + number)
+    assert len(lines.entries) <= 4 and lines.entries[18] == (f"{18:064x}", 118)
+    asked: list[int] = []
+
+    def leaf_at(seq: int) -> bytes:
+        asked.append(seq)
+        return seq.to_bytes(32, "big")
+
+    assert lines.older(4, leaf_at) == (f"{104:064x}", 104) and asked == [104]
 
 
 def test_the_planner_dying_is_one_clear_error_and_the_batches_before_stay(ledger, signer, tmp_path, monkeypatch):
