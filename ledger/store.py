@@ -271,8 +271,10 @@ class Ledger:
         imports), also for those committed before an error stops the import; entries
         of a failed batch are not recorded.  ``labels`` maps import labels to leaf
         hashes for ``@label`` references, and is filled in as items with a label are
-        signed (by default a ``Labels``, whose memory stays bounded however many).  A
-        signed checkpoint is issued with a batch once
+        signed (by default a ``Labels``, whose memory stays bounded however many; lines
+        ``ledger.pipeline`` planned name each other by number instead, ``_Lines``: 8
+        bytes a labelled line past the last ``LINES_IN_MEMORY``).  A signed checkpoint
+        is issued with a batch once
         ``checkpoint_every`` entries (default: the ledger's setting, 1) have been added
         since the last one; 0 turns that off.  With ``checkpoint_seconds``, also once that
         many seconds have passed since the last one was issued (and then, unless
