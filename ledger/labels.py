@@ -13,6 +13,7 @@ import sqlite3
 from collections.abc import Iterator, MutableMapping
 from contextlib import contextmanager
 from itertools import islice
+from typing import TypeVar
 
 from .errors import StorageError
 
@@ -20,9 +21,12 @@ IN_MEMORY = 1 << 17  # labels kept in memory before the oldest half goes to disk
 SPILLED_BITS = 1 << 24  # 2 MB: one bit set for each label on disk, by its hash
 
 
-class Labels(MutableMapping[str, str]):
-    """``label -> hex`` (a leaf hash, or "" where only the label's presence matters),
-    the most recent in memory, the rest on disk.
+V = TypeVar("V", str, int)
+
+
+class Labels(MutableMapping[str, V]):
+    """``label -> hex`` (a leaf hash, or "" where only the label's presence matters) or
+    ``label -> int``, the most recent in memory, the rest on disk (hex as its bytes).
 
     A bit array says which labels may be on disk, so that asking for a label never
     given (a new label checked against those before it, once a line) seldom reads the
@@ -33,11 +37,11 @@ class Labels(MutableMapping[str, str]):
         self.limit = IN_MEMORY if limit is None else limit
         if self.limit < 2:
             raise ValueError("keep at least 2 labels in memory")
-        self._recent: dict[str, str] = {}
+        self._recent: dict[str, V] = {}
         self._disk: sqlite3.Connection | None = None
         self._spilled = bytearray()  # SPILLED_BITS bits once the first label goes to disk
 
-    def __getitem__(self, label: str) -> str:
+    def __getitem__(self, label: str) -> V:
         found = self._recent.get(label)
         if found is None:
             found = self._from_disk(label)
@@ -49,7 +53,7 @@ class Labels(MutableMapping[str, str]):
         # Not Mapping's, which raises and catches KeyError: this is asked once a line.
         return label in self._recent or self._from_disk(label) is not None
 
-    def _from_disk(self, label: object) -> str | None:
+    def _from_disk(self, label: object) -> V | None:
         """The label's value if it is on disk; the disk is read only if it may be."""
         if self._disk is None:
             return None
@@ -57,12 +61,14 @@ class Labels(MutableMapping[str, str]):
         if not self._spilled[byte] & bit:
             return None  # never spilled (a deleted label may still be read for)
         with _on_disk():
-            row = self._disk.execute("SELECT hash FROM label WHERE name = ?", (label,)).fetchone()
-        return None if row is None else row[0].hex()
+            row = self._disk.execute("SELECT value FROM label WHERE name = ?", (label,)).fetchone()
+        if row is None:
+            return None
+        return row[0].hex() if isinstance(row[0], bytes) else row[0]  # type: ignore[no-any-return]
 
-    def __setitem__(self, label: str, leaf_hash_hex: str) -> None:
+    def __setitem__(self, label: str, value: V) -> None:
         self._recent.pop(label, None)  # re-given: now the most recent
-        self._recent[label] = leaf_hash_hex
+        self._recent[label] = value
         if len(self._recent) > self.limit:
             self._spill()
 
@@ -91,11 +97,12 @@ class Labels(MutableMapping[str, str]):
             if self._disk is None:
                 self._disk = sqlite3.connect("")  # "": a private temporary database on disk
                 self._disk.execute("PRAGMA journal_mode=OFF")
-                self._disk.execute("CREATE TABLE label (name TEXT PRIMARY KEY, hash BLOB NOT NULL) WITHOUT ROWID")
+                self._disk.execute("CREATE TABLE label (name TEXT PRIMARY KEY, value NOT NULL) WITHOUT ROWID")
                 self._spilled = bytearray(SPILLED_BITS // 8)
             oldest = list(islice(self._recent.items(), len(self._recent) // 2))
             self._disk.executemany("INSERT OR REPLACE INTO label VALUES (?, ?)",
-                                   [(name, bytes.fromhex(digest)) for name, digest in oldest])
+                                   [(name, bytes.fromhex(value) if isinstance(value, str) else value)
+                                    for name, value in oldest])
         for name, _ in oldest:
             del self._recent[name]
             byte, bit = _spilled_bit(name)

@@ -240,14 +240,14 @@ def plan_lines(lines: IO[bytes], ledger: Ledger, conn: Any, *, size: int) -> Ite
 
     stored = backend.hash_lookup(conn)
     salt = os.urandom(16).hex()
-    given = Labels()  # label -> its placeholder and the index of its kind
+    given: Labels[int] = Labels()  # label -> the line that gave it (``_given``)
     try:
         for number, obj in parse_lines(lines):
             kind, body, label = obj["kind"], obj["body"], obj.get("label")
             if label is not None and label in given:
                 raise InputError(f"line {number}: label {label!r} is used twice")
             where = f"line {number}"
-            planned = _plan_line(kind, body, label, number, where, given, stored, resolver, size)
+            planned = _plan_line(kind, body, label, number, where, given, stored, resolver, size, salt)
             if planned is None:
                 givers: dict[str, int] = {}
 
@@ -260,20 +260,20 @@ def plan_lines(lines: IO[bytes], ledger: Ledger, conn: Any, *, size: int) -> Ite
                 item = Item(kind, resolve_refs(body, ordinary), label=label, where=where)
                 planned = (kind, label, where, None, tuple(givers.items()), (), None, item, number)
             if label is not None:
-                given[label] = _placeholder(salt, number, kind)
+                given[label] = _given(number, kind)
             yield planned
     finally:
         given.close()
 
 
-def _plan_line(kind: str, body: dict[str, Any], label: str | None, number: int, where: str, given: Labels,
-               stored: Any, resolver: Resolver, size: int) -> tuple[Any, ...] | None:
+def _plan_line(kind: str, body: dict[str, Any], label: str | None, number: int, where: str, given: Labels[int],
+               stored: Any, resolver: Resolver, size: int, salt: str) -> tuple[Any, ...] | None:
     """The ``Planned`` fields of one parsed line, or None for the ordinary path.
 
     Raises what ``plan_import`` raises for the line's references: an unknown label, a
     ``#`` reference to no entry recorded before the import.
     """
-    named: dict[str, str] = {}  # placeholder -> the kind of the line that gave its label
+    named: dict[str, tuple[int, str]] = {}  # placeholder -> the line that gave its label, and its kind
     uses: dict[str, int] = {}
 
     def resolve(ref: str) -> str:
@@ -281,9 +281,10 @@ def _plan_line(kind: str, body: dict[str, Any], label: str | None, number: int, 
             return recorded_ref(ref, number, resolver, size)
         if not ref.startswith("@"):
             return ref
-        if ref[1:] not in given:  # nor does the line's own label name one yet
-            raise UnknownRef(f"line {number}: no earlier line has label {ref[1:]!r}")
-        return _use_placeholder(ref[1:], given, named, uses)
+        try:
+            return _use_placeholder(ref[1:], given, salt, named, uses)
+        except KeyError:  # nor does the line's own label name one yet
+            raise UnknownRef(f"line {number}: no earlier line has label {ref[1:]!r}") from None
 
     planned_body = resolve_refs(body, resolve)
     if kind == "key":
@@ -299,7 +300,7 @@ def plan_items(items: Iterable[Item], conn: Any, slow: Callable[[int, Item], Any
     stands for an item left to the ordinary path."""
     stored = backend.hash_lookup(conn)
     salt = os.urandom(16).hex()
-    given = Labels()  # label -> its placeholder and the index of its kind
+    given: Labels[int] = Labels()  # label -> the item that gave it (``_given``)
     try:
         for index, item in enumerate(items):
             planned = _plan_one(item, given, stored, salt, index)
@@ -310,13 +311,13 @@ def plan_items(items: Iterable[Item], conn: Any, slow: Callable[[int, Item], Any
                 planned = (item.kind, item.label, item.where, None, tuple(givers.items()), (), None,
                            slow(index, item), index)
             if item.label is not None and item.kind in KINDS:  # no other kind gets past its turn
-                given[item.label] = _placeholder(salt, index, item.kind)
+                given[item.label] = _given(index, item.kind)
             yield planned
     finally:
         given.close()
 
 
-def _plan_one(item: Item, given: Labels, stored: Any, salt: str, index: int) -> tuple[Any, ...] | None:
+def _plan_one(item: Item, given: Labels[int], stored: Any, salt: str, index: int) -> tuple[Any, ...] | None:
     """The ``Planned`` fields of one item, its body canonical, if every check passes;
     None leaves it to the ordinary path, to check and explain."""
     if item.kind == "key" or item.kind not in KINDS or item.secrets or type(item.body) is not dict:
@@ -327,49 +328,48 @@ def _plan_one(item: Item, given: Labels, stored: Any, salt: str, index: int) -> 
         return None
 
 
-def _planned_fields(item: Item, given: Labels, stored: Any, salt: str, index: int) -> tuple[Any, ...] | None:
-    named: dict[str, str] = {}  # placeholder -> the kind of the line that gave its label
+def _planned_fields(item: Item, given: Labels[int], stored: Any, salt: str, index: int) -> tuple[Any, ...] | None:
+    named: dict[str, tuple[int, str]] = {}  # placeholder -> the line that gave its label, and its kind
     uses: dict[str, int] = {}
 
     def placeholder(ref: str) -> str:
         # KeyError: no item before gave the label (the item's own, say)
-        return _use_placeholder(ref[1:], given, named, uses) if ref.startswith("@") else ref
+        return _use_placeholder(ref[1:], given, salt, named, uses) if ref.startswith("@") else ref
 
     body = resolve_refs(item.body, placeholder)
     return _checked_fields(item.kind, body, item.label, item.where, index, named, uses, stored)
 
 
-def _placeholder(salt: str, number: int, kind: str) -> str:
-    """What ``given`` holds for a label: its placeholder (this import's salt and the
-    number of the line that gave it, 64 hex digits), then the index of its kind in
-    ``KINDS``."""
-    return f"{salt}{number:032x}{KINDS.index(kind):02x}"
+_KIND_INDEX = {kind: index for index, kind in enumerate(KINDS)}
 
 
-def _giver(placeholder: str) -> int:
-    """The number of the line whose label ``placeholder`` stands for."""
-    return int(placeholder[32:64], 16)
+def _given(number: int, kind: str) -> int:
+    """What ``given`` holds for a label: the number of the line that gave it, and the
+    index of that line's kind in ``KINDS`` in the low byte."""
+    return number << 8 | _KIND_INDEX[kind]
 
 
-def _note_giver(ref: str, given: Labels, givers: dict[str, int]) -> None:
+def _note_giver(ref: str, given: Labels[int], givers: dict[str, int]) -> None:
     """For a line left to the ordinary path: note in ``givers`` the line that gave the
     label ``ref`` names, if one did (if none did, the ordinary path says so)."""
-    if ref.startswith("@") and ref[1:] in given:
-        givers[ref[1:]] = _giver(given[ref[1:]])
+    if ref.startswith("@") and (value := given.get(ref[1:])) is not None:
+        givers[ref[1:]] = value >> 8
 
 
-def _use_placeholder(label: str, given: Labels, named: dict[str, str], uses: dict[str, int]) -> str:
-    """The placeholder of ``label`` (KeyError if none gave it), noted in ``named`` with
-    the kind of the line that gave it and counted in ``uses``."""
+def _use_placeholder(label: str, given: Labels[int], salt: str, named: dict[str, tuple[int, str]],
+                     uses: dict[str, int]) -> str:
+    """The placeholder of ``label`` (KeyError if none gave it): this import's salt and
+    the number of the line that gave it, 64 hex digits; noted in ``named`` with that
+    number and the line's kind, and counted in ``uses``."""
     value = given[label]
-    hex_ = value[:64]
-    named[hex_] = KINDS[int(value[64:], 16)]
+    hex_ = f"{salt}{value >> 8:032x}"
+    named[hex_] = (value >> 8, KINDS[value & 0xFF])
     uses[hex_] = uses.get(hex_, 0) + 1
     return hex_
 
 
 def _checked_fields(kind: str, body: dict[str, Any], label: str | None, where: str, number: int,
-                    named: dict[str, str], uses: dict[str, int], stored: Any) -> tuple[Any, ...] | None:
+                    named: dict[str, tuple[int, str]], uses: dict[str, int], stored: Any) -> tuple[Any, ...] | None:
     """The ``Planned`` fields of line ``number``, whose labels are placeholders
     (``named``, each used ``uses`` times), if every check passes; None if one fails.
     What the rules raise (InvalidEntry) passes through: the callers send the item the
@@ -379,7 +379,7 @@ def _checked_fields(kind: str, body: dict[str, Any], label: str | None, where: s
         if ref in named:
             # A stand-in seq, one of its own for each label (the same entry is the same
             # seq): it reaches no message, since a failure takes the ordinary path.
-            return -1 - _giver(ref), named[ref]
+            return -1 - named[ref][0], named[ref][1]
         try:
             return stored(bytes.fromhex(ref))
         except ValueError:
@@ -399,7 +399,7 @@ def _checked_fields(kind: str, body: dict[str, Any], label: str | None, where: s
         quoted = _quoted(hex_)
         if body_bytes.count(quoted) != count:  # the text holds the placeholder too: no splicing
             return None
-        swaps.append((quoted, _giver(hex_)))
+        swaps.append((quoted, named[hex_][0]))
     # Without swaps the content hash is final here, and this process has the time for it.
     content = None if swaps else content_digest(kind, body_bytes)
     return (kind, label, where, body_bytes, tuple(swaps), tuple(targets), content, None, number)

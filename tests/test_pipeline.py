@@ -188,8 +188,8 @@ def test_a_key_entry_in_the_file_changes_who_may_sign_the_lines_after_it(ledger,
 def test_a_body_that_holds_a_placeholder_takes_the_ordinary_path():
     """Swapping bytes is exact only if the placeholder appears nowhere else in the body."""
     given = Labels()
-    placeholder = "ab" * 16 + f"{0:032x}"
-    given["s0"] = placeholder + f"{KINDS.index('source'):02x}"
+    placeholder = "ab" * 16 + f"{0:032x}"  # this import's salt, then the number of the line that gave "s0"
+    given["s0"] = 0 << 8 | KINDS.index("source")
     from ledger.importer import Item
 
     def plan(text: str) -> tuple[Any, ...]:
