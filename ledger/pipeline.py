@@ -41,6 +41,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import suppress
+from functools import partial
 from multiprocessing.connection import Connection as Pipe
 from typing import IO, TYPE_CHECKING, Any
 
@@ -97,8 +98,9 @@ class _Planner:
         self._pump = threading.Thread(target=self._receive, name="claimledger-planned", daemon=True)
         self._pump.start()
 
-    def _planned(self, fields: tuple[Any, ...]) -> Planned:
-        return Planned._make(fields)
+    # A planned line from the fields the planner sent: tuple.__new__ makes it without a
+    # call in Python (Planned._make), once a line; the planner always sends all of them.
+    _planned: Callable[[tuple[Any, ...]], Planned] = staticmethod(partial(tuple.__new__, Planned))  # type: ignore[assignment]
 
     def _receive(self) -> None:
         try:
@@ -173,7 +175,7 @@ class PlannedItems(_Planner):
     def _planned(self, fields: tuple[Any, ...]) -> Planned:
         if isinstance(fields[7], int):  # an item left to the ordinary path, by its index
             return Planned(*fields[:7], self._items[fields[7]], fields[8])
-        return Planned._make(fields)
+        return tuple.__new__(Planned, fields)
 
 
 def _planner(ledger: Ledger, produce: Callable[[Any], Iterator[tuple[Any, ...]]], tell: Callable[[], int],

@@ -6,7 +6,7 @@ read back.  Each check names the field and the offending entry.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -86,14 +86,25 @@ class Recent:
         self._next = 0
 
     def add(self, leaf_hash: bytes, seq: int, kind: str) -> None:
+        """Remember one entry (``add_rows``)."""
+        self.add_rows(((seq, leaf_hash, kind),))
+
+    def add_rows(self, rows: Iterable[Sequence[Any]]) -> None:
+        """Remember each of ``rows`` (log rows: seq, leaf hash, kind, then anything),
+        forgetting the oldest beyond ``limit``: a bulk import adds a batch at once,
+        without a call an entry."""
         if not self.limit:
             return
-        oldest = self._ring[self._next]
-        if oldest is not None:
-            self.entries.pop(oldest, None)
-        self._ring[self._next] = leaf_hash
-        self._next = (self._next + 1) % self.limit
-        self.entries[leaf_hash] = (seq, kind)
+        entries, ring, limit, at = self.entries, self._ring, self.limit, self._next
+        for row in rows:
+            seq, leaf_hash, kind = row[0], row[1], row[2]
+            oldest = ring[at]
+            if oldest is not None:
+                entries.pop(oldest, None)
+            ring[at] = leaf_hash
+            at = at + 1 if at + 1 < limit else 0
+            entries[leaf_hash] = (seq, kind)
+        self._next = at
 
     def lookup(self, fallback: Callable[[bytes], tuple[int, str] | None]) -> Lookup:
         """A Lookup that tries these entries first, then ``fallback`` (storage)."""

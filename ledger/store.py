@@ -311,8 +311,7 @@ class Ledger:
             for prepared in done:
                 inflight.remove(prepared)
                 pending.forget(prepared)
-                for seq, leaf, kind, *_ in prepared.log_rows:  # committed: later batches may find them here
-                    recent.add(leaf, seq, kind)
+                recent.add_rows(prepared.log_rows)  # committed: later batches may find them here
                 total.recorded += len(prepared.entries)
                 total.skipped += len(prepared.skipped)
                 if on_batch:
