@@ -206,3 +206,41 @@ def test_bulk_import_beside_other_writers_records_everything_once_in_order(ledge
     assert [n for n in names if n.startswith("bulk ")] == [f"bulk {n}" for n in range(3000)]
     for w in range(2):
         assert [n for n in names if n.startswith(f"w{w} ")] == [f"w{w} {n}" for n in range(150)]
+
+
+def test_planned_import_beside_other_writers_names_the_right_entries(ledger, signer, key_home, db_target,
+                                                                      monkeypatch):
+    """A batch prepared again on a new tip gets new hashes and seqs: the lines after it,
+    which name its lines by number (in memory, or by seq from storage), must name the
+    entries as finally recorded."""
+    import ledger.store as store
+    from ledger.importer import Item
+    from ledger.pipeline import PlannedItems
+
+    monkeypatch.setattr(store, "LINES_IN_MEMORY", 64)  # with batches of 40: 320 lines in memory
+    writers = [subprocess.Popen([sys.executable, "-c", SINGLE_WRITER, db_target, str(key_home), f"w{w}", "150"],
+                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+               for w in range(2)]
+    for proc in writers:
+        assert proc.stdout.readline().strip() == "ready"
+    for proc in writers:
+        proc.stdin.write("go\n")
+        proc.stdin.flush()
+    items = []
+    for n in range(1000):
+        items.append(Item("source", {"name": f"bulk {n}", "type": "dataset"}, f"s{n}"))
+        sources = [f"s{n}", f"s{n - 700}"] if n >= 700 else [f"s{n}"]  # far back: read from storage by seq
+        items.append(Item("claim", {"text": f"claim {n}", "asserted_by": [f"@{s}" for s in sources]}, f"c{n}"))
+    with PlannedItems(ledger, items) as planned:
+        done = ledger.append_many(planned, signer=signer, batch_size=40, checkpoint_every=0)
+    for proc in writers:
+        out, err = proc.communicate(timeout=600)
+        assert proc.returncode == 0, err
+    assert done.recorded == 2000
+    assert verify_ledger(ledger).size == 1 + 2000 + 2 * 150
+    name_of = {e.leaf_hash.hex(): e.body["name"] for e in ledger.iter_entries(kind="source")}
+    claims = list(ledger.iter_entries(kind="claim"))
+    assert [c.body["text"] for c in claims] == [f"claim {n}" for n in range(1000)]
+    for n, claim in enumerate(claims):
+        named = [f"bulk {n}", f"bulk {n - 700}"] if n >= 700 else [f"bulk {n}"]
+        assert [name_of[h] for h in claim.body["asserted_by"]] == named
