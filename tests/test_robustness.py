@@ -181,11 +181,8 @@ ledger.close()
 """ % PASSPHRASE.encode().decode()
 
 
-def test_bulk_import_beside_other_writers_records_everything_once_in_order(ledger, signer, key_home, db_target):
-    """The import writes batches while it signs the next; when another writer appends
-    in between, the batch is prepared again on the new tip, never forked or lost."""
-    from ledger.importer import Item
-
+def _other_writers(db_target: str, key_home: object) -> list[subprocess.Popen[str]]:
+    """Two processes appending 150 sources each (``w0 n``, ``w1 n``), started together."""
     writers = [subprocess.Popen([sys.executable, "-c", SINGLE_WRITER, db_target, str(key_home), f"w{w}", "150"],
                                 stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
                for w in range(2)]
@@ -194,6 +191,15 @@ def test_bulk_import_beside_other_writers_records_everything_once_in_order(ledge
     for proc in writers:
         proc.stdin.write("go\n")
         proc.stdin.flush()
+    return writers
+
+
+def test_bulk_import_beside_other_writers_records_everything_once_in_order(ledger, signer, key_home, db_target):
+    """The import writes batches while it signs the next; when another writer appends
+    in between, the batch is prepared again on the new tip, never forked or lost."""
+    from ledger.importer import Item
+
+    writers = _other_writers(db_target, key_home)
     items = [Item("source", {"name": f"bulk {n}", "type": "dataset"}) for n in range(3000)]
     done = ledger.append_many(items, signer=signer, batch_size=40, checkpoint_every=0)
     for proc in writers:
@@ -218,14 +224,7 @@ def test_planned_import_beside_other_writers_names_the_right_entries(ledger, sig
     from ledger.pipeline import PlannedItems
 
     monkeypatch.setattr(store, "LINES_IN_MEMORY", 64)  # with batches of 40: 320 lines in memory
-    writers = [subprocess.Popen([sys.executable, "-c", SINGLE_WRITER, db_target, str(key_home), f"w{w}", "150"],
-                                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-               for w in range(2)]
-    for proc in writers:
-        assert proc.stdout.readline().strip() == "ready"
-    for proc in writers:
-        proc.stdin.write("go\n")
-        proc.stdin.flush()
+    writers = _other_writers(db_target, key_home)
     items = []
     for n in range(1000):
         items.append(Item("source", {"name": f"bulk {n}", "type": "dataset"}, f"s{n}"))
