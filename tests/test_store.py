@@ -471,11 +471,14 @@ def test_append_many_reports_every_committed_batch_when_stopped(ledger, signer):
     assert verify_ledger(ledger).size == 21
 
 
+@pytest.mark.parametrize("planned", [False, True])
 @pytest.mark.parametrize("batch_size", [1, 2, 10])
-def test_a_label_given_again_names_the_new_entry_from_then_on(ledger, signer, batch_size):
+def test_a_label_given_again_names_the_new_entry_from_then_on(ledger, signer, batch_size, planned):
     """A caller's label map may already hold a label that the items give again: from
     that item on, @label names the new entry, whether the two lines share a batch or not
-    (a bulk import resolves what it can before a batch; it must not use the old entry)."""
+    (a bulk import resolves what it can before a batch; it must not use the old entry).
+    Planned in a second process, the lines name each other by number, and the caller's
+    map still ends up naming what each label names last."""
     old = ledger.append("source", {"name": "old memo", "type": "leaked-document"}, signer=signer)
     labels = {"memo": old.leaf_hash.hex()}
     items = [
@@ -485,7 +488,14 @@ def test_a_label_given_again_names_the_new_entry_from_then_on(ledger, signer, ba
         Item("source", {"name": "old memo", "type": "leaked-document"}, label="memo"),  # recorded: skipped
         Item("claim", {"text": "last", "asserted_by": ["@memo"]}),
     ]
-    ledger.append_many(items, signer=signer, labels=labels, batch_size=batch_size, skip_existing=True)
+    if planned:
+        from ledger.pipeline import PlannedItems
+
+        with PlannedItems(ledger, items) as planned_items:
+            ledger.append_many(planned_items, signer=signer, labels=labels, batch_size=batch_size, skip_existing=True)
+    else:
+        ledger.append_many(items, signer=signer, labels=labels, batch_size=batch_size, skip_existing=True)
+    assert labels == {"memo": old.leaf_hash.hex()}  # the last to give it was skipped as the old one
     by_text = {e.body["text"]: e.body["asserted_by"][0] for e in ledger.iter_entries(kind="claim")}
     new = next(e for e in ledger.iter_entries(kind="source") if e.body["name"] == "new memo")
     assert by_text == {"before": old.leaf_hash.hex(), "after": new.leaf_hash.hex(), "last": old.leaf_hash.hex()}
