@@ -175,7 +175,7 @@ class PlannedItems(_Planner):
     def _planned(self, fields: tuple[Any, ...]) -> Planned:
         if isinstance(fields[7], int):  # an item left to the ordinary path, by its index
             return Planned(*fields[:7], self._items[fields[7]], fields[8])
-        return tuple.__new__(Planned, fields)
+        return _Planner._planned(fields)
 
 
 def _planner(ledger: Ledger, produce: Callable[[Any], Iterator[tuple[Any, ...]]], tell: Callable[[], int],

@@ -508,7 +508,7 @@ class Ledger:
         local, seen_content, stored = pending.local, pending.contents, backend.hash_lookup(conn)
         lines = pending.lines
         line_entries, line_put, keep_labels, line_limit = lines.entries, lines.put, lines.keep_labels, lines.limit
-        leaf_at = None
+        line_get, leaf_at = line_entries.get, backend.leaf_lookup(conn)
         by_content, recent_get = backend.content_lookup(conn), recent.entries.get
         tree, ring = tip.tree, tip.ring
         prev, last_time, seq = tip.leaf_hash, tip.recorded_at, tip.size
@@ -521,13 +521,7 @@ class Ledger:
 
         def signed_as(number: int) -> tuple[str, int]:
             """The leaf hash (hex) and the seq of the entry line ``number`` became."""
-            nonlocal leaf_at
-            found = line_entries.get(number)
-            if found is None:
-                leaf_at = leaf_at or backend.leaf_lookup(conn)
-                found = lines.older(number, leaf_at)
-            return found
-        line_get = line_entries.get
+            return line_get(number) or lines.older(number, leaf_at)
 
         def seq_of(hex_hash: str) -> int:
             """The seq of an entry prepared in this import and not yet written, written
@@ -546,7 +540,7 @@ class Ledger:
                 return body_bytes, planned.content, planned.targets  # type: ignore[return-value]
             named = {}
             for quoted, number in planned.swaps:
-                named[quoted] = found = line_get(number) or signed_as(number)  # type: ignore[arg-type]
+                named[quoted] = found = line_get(number) or lines.older(number, leaf_at)  # type: ignore[arg-type]
                 body_bytes = body_bytes.replace(quoted, b'"%s"' % found[0].encode("ascii"))  # type: ignore[union-attr, arg-type]
             targets = [target if isinstance(target, int) else named[target][1] for target in planned.targets]
             return body_bytes, content_digest(planned.kind, body_bytes), targets  # type: ignore[arg-type]
