@@ -559,15 +559,16 @@ def test_verify_worker_that_dies_is_an_environment_failure(ledger, signer, monke
 
 
 def test_a_bulk_write_has_its_own_cache_and_gives_the_connection_back_as_it_came(ledger, db_target):
-    """A bulk import's transactions keep their pages in memory and checkpoint less
-    often; the pooled connection then goes back to SQLite's defaults (PostgreSQL is
-    left as it is)."""
+    """A bulk import's transactions keep their pages and statement journals in memory
+    and checkpoint less often; the pooled connection then goes back to SQLite's
+    defaults (PostgreSQL is left as it is)."""
     from ledger import backend
 
-    def pragmas(conn) -> tuple[int, int]:
+    def pragmas(conn) -> tuple[int, int, int]:
         cursor = conn.connection.driver_connection.cursor()
         try:
-            return tuple(cursor.execute(f"PRAGMA {name}").fetchone()[0] for name in ("cache_size", "wal_autocheckpoint"))
+            names = ("cache_size", "wal_autocheckpoint", "temp_store")
+            return tuple(cursor.execute(f"PRAGMA {name}").fetchone()[0] for name in names)
         finally:
             cursor.close()
 
@@ -576,16 +577,16 @@ def test_a_bulk_write_has_its_own_cache_and_gives_the_connection_back_as_it_came
             assert conn.exec_driver_sql("SELECT 1").scalar() == 1
         return
     with backend.write_transaction(ledger.engine) as conn:
-        assert pragmas(conn) == (-2000, 1000)
+        assert pragmas(conn) == (-2000, 1000, 0)
     with backend.write_transaction(ledger.engine, bulk=True) as conn:
-        assert pragmas(conn) == (-65536, 16384)
+        assert pragmas(conn) == (-65536, 16384, 2)
         bulk_connection = conn.connection.driver_connection
     with ledger.engine.connect() as conn:
         assert conn.connection.driver_connection is bulk_connection  # the pool's one connection, reused
-        assert pragmas(conn) == (-2000, 1000)
+        assert pragmas(conn) == (-2000, 1000, 0)
     with pytest.raises(RuntimeError, match="a batch that fails"):  # its own error, and the defaults again
         with backend.write_transaction(ledger.engine, bulk=True) as conn:
-            assert pragmas(conn) == (-65536, 16384)
+            assert pragmas(conn) == (-65536, 16384, 2)
             raise RuntimeError("a batch that fails")
     with ledger.engine.connect() as conn:
-        assert pragmas(conn) == (-2000, 1000)
+        assert pragmas(conn) == (-2000, 1000, 0)
