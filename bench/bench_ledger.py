@@ -466,7 +466,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--verify-only-sizes", type=_sizes, default=[], metavar="SIZES",
                         help="sizes at which to build a ledger and run only the CLI verify (e.g. 1000000)")
     parser.add_argument("--repeat", type=int, default=3, help="runs of --help and claim add to take the median of (default 3)")
-    parser.add_argument("--batch-size", type=int, help="entries per import transaction (default: the importer's, 1000 growing to 8000)")
+    parser.add_argument("--batch-size", type=int, help="entries per import transaction (default: the importer's, 1000 growing to 16000)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the generated input (default 0)")
     parser.add_argument("--json", action="store_true", help="print exactly one JSON document instead of the table")
     parser.add_argument("--profile", type=int, metavar="N", help="instead: cProfile a library import and verify of N entries")

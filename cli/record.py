@@ -245,7 +245,7 @@ def correct(ctx: click.Context, ref: str, action: str, reason: str, replacement:
 @click.option("--format", "fmt", type=click.Choice(["jsonl", "claimreview"]), default="jsonl", show_default=True,
               help="claimreview: schema.org ClaimReview JSON-LD (one object, a list or an @graph).")
 @click.option("--batch-size", type=click.IntRange(1, 100_000),
-              help="Entries per transaction (default: 1000 in the first, twice as many in each next, up to 8000).")
+              help="Entries per transaction (default: 1000 in the first, twice as many in each next, up to 16000).")
 @click.option("--checkpoint-every", type=click.IntRange(0), metavar="N",
               help="Issue a signed checkpoint once N entries have landed since the last (default: every batch; 0: none).")
 @click.option("--checkpoint-seconds", type=click.FloatRange(0, min_open=True), metavar="T",

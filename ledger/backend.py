@@ -131,7 +131,7 @@ def write_transaction(engine: Engine, *, bulk: bool = False) -> Iterator[Connect
             _bulk_sqlite(conn, DEFAULT_PRAGMAS)
 
 
-# A bulk import's batch of 8,000 entries dirties more pages than SQLite's default cache
+# A bulk import's batch of thousands of entries dirties more pages than SQLite's default cache
 # of 2 MB holds (its leaf-hash and content indexes take random pages), so SQLite wrote
 # them to the WAL mid-transaction and read them back; and with checkpoints every 1,000
 # pages of WAL, each commit copied the indexes' pages to the database again.  A batch

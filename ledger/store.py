@@ -44,9 +44,11 @@ SCHEMA_VERSION = "1"
 # Small imports keep small transactions; large ones write fewer, larger ones: each batch
 # rewrites every index page its random leaf and content hashes land on, and in a log of
 # a million entries nearly every hash lands on a page of its own.  A 1M-line SQLite
-# import took 100.5 s in batches of 1000, 81.9 s of 5000 and 78.7 s of 10,000.
+# import took 100.5 s in batches of 1000, 81.9 s of 5000 and 78.7 s of 10,000; at
+# 4266afa, 50.5-51.4 s in batches of 8000 and 47.5-48.2 s of 16,000 (32,000: 1% less
+# again, for 125 MB more memory).
 BATCH_SIZE = 1000
-MAX_BATCH_SIZE = 8000
+MAX_BATCH_SIZE = 16000
 IMPORT_RECENT = 1 << 17  # entries a bulk import remembers by hash (~25 MB): most references land here
 LINES_IN_MEMORY = 1 << 17  # labelled lines whose entries a planned import keeps at hand (~20 MB)
 ANALYZE_FROM = 20_000  # log size from which a bulk import refreshes PostgreSQL's statistics as it doubles
