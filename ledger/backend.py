@@ -131,14 +131,15 @@ def write_transaction(engine: Engine, *, bulk: bool = False) -> Iterator[Connect
             _bulk_sqlite(conn, DEFAULT_PRAGMAS)
 
 
-# A bulk import's batch of thousands of entries dirties more pages than SQLite's default cache
-# of 2 MB holds (its leaf-hash and content indexes take random pages), so SQLite wrote
-# them to the WAL mid-transaction and read them back; and with checkpoints every 1,000
-# pages of WAL, each commit copied the indexes' pages to the database again.  A batch
-# keeps its pages in memory, and checkpoints come every 64 MB of WAL instead.  And each
-# multi-row INSERT keeps a statement journal (the log's expression indexes make any
-# statement one that may abort midway), which SQLite spilled past 64 KB to a file in
-# /var/tmp: about one 4 KB write an entry.  A bulk write keeps it in memory.
+# A bulk import's batch of thousands of entries dirties more pages than SQLite's
+# default cache of 2 MB holds (its leaf-hash and content indexes take random pages), so
+# SQLite wrote them to the WAL mid-transaction and read them back; and with checkpoints
+# every 1,000 pages of WAL, each commit copied the indexes' pages to the database again.
+# A batch keeps its pages in memory, and checkpoints come every 64 MB of WAL instead
+# (a cache of 128 MB made no difference at 1M).  And each multi-row INSERT keeps a
+# statement journal (the log's expression indexes make any statement one that may
+# abort midway), which SQLite spilled past 64 KB to a file in /var/tmp: about one 4 KB
+# write an entry.  A bulk write keeps it in memory.
 BULK_PRAGMAS = ("cache_size=-65536", "wal_autocheckpoint=16384", "temp_store=MEMORY")
 DEFAULT_PRAGMAS = ("cache_size=-2000", "wal_autocheckpoint=1000", "temp_store=DEFAULT")  # SQLite's own
 
