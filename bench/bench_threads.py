@@ -13,7 +13,8 @@ wall time:
   ``/proc/<pid>/task/<tid>/schedstat``;
 - the writer thread's CPU and time in ``_write_prepared``, and each table's inserts;
 - the signing thread's time in ``_prepare_planned`` and in the batch contents query,
-  and waiting for the planner's lines and for the writer to take a batch.
+  and waiting for the planner's lines and for the writer to take a batch;
+- the importing process's peak RSS (the planner's apart).
 
 The import runs at the machine's pace of the moment, so compare two versions of the code
 by runs interleaved, or by ratios such as wall time over the main thread's CPU.  A
@@ -25,6 +26,7 @@ from __future__ import annotations
 import argparse
 import collections
 import os
+import resource
 import sys
 import tempfile
 import threading
@@ -92,6 +94,8 @@ def measure(lines: Path) -> None:
           f"the planner {cpu_end.children_user - cpu.children_user:.2f} s")
     print(f"  main thread: on a CPU {on_cpu:.2f} s, in the run queue {waiting:.2f} s, "
           f"blocked {wall - on_cpu - waiting:.2f} s; wall / on-CPU {wall / on_cpu:.3f}")
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6  # ru_maxrss is in KiB on Linux
+    print(f"  peak RSS of this process {peak_mb:,.0f} MB (the planner's apart)")
     for label in sorted(k for k in totals if not k.endswith(" (cpu)")):
         print(f"  {label:28s} {totals[label]:7.2f} s, of it CPU {totals[label + ' (cpu)']:7.2f} s")
 
