@@ -542,7 +542,7 @@ class Ledger:
                 return body_bytes, planned.content, planned.targets  # type: ignore[return-value]
             named = {}
             for quoted, number in planned.swaps:
-                named[quoted] = found = line_get(number) or lines.older(number, leaf_at)  # type: ignore[arg-type]
+                named[quoted] = found = signed_as(number)  # type: ignore[arg-type]
                 body_bytes = body_bytes.replace(quoted, b'"%s"' % found[0].encode("ascii"))  # type: ignore[union-attr, arg-type]
             targets = [target if isinstance(target, int) else named[target][1] for target in planned.targets]
             return body_bytes, content_digest(planned.kind, body_bytes), targets  # type: ignore[arg-type]
