@@ -539,6 +539,24 @@ def test_open_note_rejects_signature_forged_under_known_key_id() -> None:
         open_note("hi\n\n" + forged.line(), verifiers=[LOG.verifier()])
 
 
+@pytest.mark.parametrize("alg", [ALG_ED25519, ALG_COSIGNATURE_V1])
+def test_a_key_of_small_order_signs_nothing(alg: int) -> None:
+    # The identity point as a key, R the identity and S zero: [S]B = R + [k]A holds for
+    # every text, so a lenient verifier (OpenSSL's) takes this one signature for all of
+    # them.  Notes are checked by the strict rules entries are (docs/FORMAT.md).
+    identity = bytes([1]) + bytes(31)
+    verifier = Verifier("log.example/degenerate", identity, alg=alg)
+    signature = identity + bytes(32)
+    if alg == ALG_COSIGNATURE_V1:
+        signature = (1000).to_bytes(8, "big") + signature
+    for text in ("hi\n", format_checkpoint(CHECKPOINT)):
+        line = Signature(verifier.name, verifier.key_id, signature).line()
+        with pytest.raises(VerificationError, match="invalid signature for key log.example/degenerate"):
+            verifier.verify(text.encode(), signature)
+        with pytest.raises(VerificationError, match="invalid signature"):
+            open_note(text + "\n" + line, verifiers=[verifier])
+
+
 def test_open_note_rejects_missing_trailing_newline() -> None:
     with pytest.raises(VerificationError, match="does not end with a newline"):
         open_note(sign_note("hi\n", signers=[LOG])[:-1], verifiers=[LOG.verifier()])
