@@ -8,6 +8,7 @@ import random
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -75,7 +76,67 @@ def _as_lines(led: Ledger) -> list[dict]:
     return lines
 
 
-def _kill_once(proc: subprocess.Popen, led: Ledger, size: int, then: float, patience: float = 60.0) -> None:
+class _Forked:
+    """``claimledger ARGS`` in a process forked from this one, as ``subprocess.Popen`` runs
+    it (``poll``, ``send_signal``, ``wait``).
+
+    The child has every module imported already, so it starts at once where a new
+    interpreter spends half a second on imports, fifty times a test; a SIGKILL finds it
+    as deep in its work as it would a command's own process.  A fork copies only the
+    thread that makes it, so this one must have no other (``start_import``).
+    """
+
+    def __init__(self, args: list[str], env: dict[str, str]) -> None:
+        from ledger.cli.main import main
+
+        for stream in (sys.stdout, sys.stderr):
+            stream.flush()
+        self.returncode: int | None = None
+        self.pid = os.fork()
+        if self.pid == 0:  # pragma: no cover - the child
+            code = 1
+            try:
+                null = os.open(os.devnull, os.O_RDWR)
+                for fd in (0, 1, 2):
+                    os.dup2(null, fd)
+                sys.stdout = sys.stderr = open(os.devnull, "w")  # noqa: SIM115 - gone with the process
+                os.environ.clear()
+                os.environ.update(env)
+                sys.argv = ["claimledger", *args]
+                main()
+                code = 0
+            except SystemExit as exc:
+                code = exc.code if isinstance(exc.code, int) else 1
+            finally:
+                os._exit(code)
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def send_signal(self, signum: int) -> None:
+        if self.returncode is None:  # unreaped, it is still there to signal, if only a zombie
+            os.kill(self.pid, signum)
+
+    def wait(self) -> int:
+        if self.returncode is None:
+            self.returncode = os.waitstatus_to_exitcode(os.waitpid(self.pid, 0)[1])
+        return self.returncode
+
+
+def start_import(args: list[str], env: dict[str, str]) -> _Forked | subprocess.Popen:
+    """``claimledger ARGS`` running: forked from this process (``_Forked``) when it has
+    no other thread, else in a new interpreter."""
+    if threading.active_count() == 1:
+        return _Forked(args, env)
+    return subprocess.Popen([sys.executable, "-m", "ledger.cli.main", *args], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def _kill_once(proc: _Forked | subprocess.Popen, led: Ledger, size: int, then: float, patience: float = 60.0) -> None:
     """SIGKILL ``proc`` ``then`` seconds after the ledger holds ``size`` entries (or it
     has ended, or ``patience`` seconds have passed): at a random moment of a transaction."""
     give_up = time.monotonic() + patience
@@ -101,12 +162,11 @@ def test_killed_imports_leave_a_prefix_and_resume_without_duplicates(cli_invoke,
         lines = _lines(800, round_, len(expected))
         path = tmp_path / f"round{round_}.jsonl"
         path.write_text("".join(json.dumps(line) + "\n" for line in lines))
-        command = [sys.executable, "-m", "ledger.cli.main", "--db", db_target, "import", str(path)]
+        args = ["--db", db_target, "import", str(path)]
         for _ in range(10):
             # One entry a transaction, killed once a chosen number more have landed: at
             # whatever point of a transaction it is then in, on a machine of any speed.
-            proc = subprocess.Popen(command + ["--batch-size", "1"], env=env,
-                                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            proc = start_import(args + ["--batch-size", "1"], env)
             _kill_once(proc, led, led.size() + rng.randint(1, 60), then=rng.uniform(0, 0.01))
             report = verify_ledger(led)  # stored checkpoints included: each must still match
             recorded = _as_lines(led)
@@ -117,8 +177,10 @@ def test_killed_imports_leave_a_prefix_and_resume_without_duplicates(cli_invoke,
             latest = led.latest_checkpoint()
             kept_checkpoint = latest.note if latest is not None else kept_checkpoint
         before = led.size() - 1 - len(expected)
-        # Resumed in the default batches: what was recorded one at a time is skipped all the same.
-        result = subprocess.run(command + ["--json"], env=env, capture_output=True, text=True, timeout=300)
+        # Resumed in the default batches, by the command in a new interpreter: what was
+        # recorded one at a time is skipped all the same.
+        result = subprocess.run([sys.executable, "-m", "ledger.cli.main", *args, "--json"], env=env,
+                                capture_output=True, text=True, timeout=300)
         assert result.returncode == 0, result.stderr
         expected += lines
         assert json.loads(result.stdout) == {"imported": len(lines) - before, "skipped": before, "size": 1 + len(expected)}
