@@ -83,7 +83,8 @@ class _Forked:
     The child has every module imported already, so it starts at once where a new
     interpreter spends half a second on imports, fifty times a test; a SIGKILL finds it
     as deep in its work as it would a command's own process.  A fork copies only the
-    thread that makes it, so this one must have no other (``start_import``).
+    thread that makes it, so this one must have no other (``start_import``); and it
+    must hold no SQLite connection, whose state the child would share (SQLite's rule).
     """
 
     def __init__(self, args: list[str], env: dict[str, str]) -> None:
@@ -106,7 +107,7 @@ class _Forked:
                 main()
                 code = 0
             except SystemExit as exc:
-                code = exc.code if isinstance(exc.code, int) else 1
+                code = 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 1
             finally:
                 os._exit(code)
 
@@ -166,6 +167,7 @@ def test_killed_imports_leave_a_prefix_and_resume_without_duplicates(cli_invoke,
         for _ in range(10):
             # One entry a transaction, killed once a chosen number more have landed: at
             # whatever point of a transaction it is then in, on a machine of any speed.
+            led.engine.dispose()  # its connections closed: the child shares none of their state
             proc = start_import(args + ["--batch-size", "1"], env)
             _kill_once(proc, led, led.size() + rng.randint(1, 60), then=rng.uniform(0, 0.01))
             report = verify_ledger(led)  # stored checkpoints included: each must still match
