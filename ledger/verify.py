@@ -78,7 +78,9 @@ def check_entry(
         return f"leaf hash mismatch: expected {stored_hash.hex()[:12]}, computed {leaf_hash(data).hex()[:12]}"
     try:
         value = loads_stored(data)
-    except (ValueError, InputError):
+    except InputError as exc:  # JSON, but not what an entry may hold: a float, NaN
+        return f"stored bytes: {exc}"
+    except ValueError:
         return "stored bytes are not valid JSON"
     try:
         canonical = canonical_bytes(value)

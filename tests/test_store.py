@@ -195,9 +195,10 @@ def test_store_revoked_key_cannot_sign(ledger, signer, key_home):
     assert verify_ledger(ledger).size == 4
 
 
-def forge_append(db_path: Path, *, value_for) -> None:
+def forge_append(db_path: Path, *, value_for, refs: tuple[int, ...] = ()) -> None:
     """Append an entry behind the library's back, with correct chain and Merkle nodes,
-    so that only the rule under test can catch it.  ``value_for(seq, prev)`` makes it."""
+    so that only the rule under test can catch it.  ``value_for(seq, prev)`` makes it;
+    ``refs`` are the seqs its references name, in order (the ``entry_ref`` rows)."""
     from ledger.merkle import range_nodes
 
     conn = sqlite3.connect(db_path)
@@ -214,6 +215,8 @@ def forge_append(db_path: Path, *, value_for) -> None:
         conn.execute("INSERT INTO tree_node VALUES (?,?,?,?)", (0, size, size, entry.leaf_hash))
         for level, idx, digest in tree.append(entry.leaf_hash):
             conn.execute("INSERT INTO tree_node VALUES (?,?,?,?)", (level, idx, size, digest))
+        conn.executemany("INSERT INTO entry_ref (seq, pos, target) VALUES (?,?,?)",
+                         [(size, pos, target) for pos, target in enumerate(refs)])
         conn.commit()
     finally:
         conn.close()
@@ -272,6 +275,55 @@ def test_verify_rejects_bad_signature(ledger, signer, key_home, db_path):
     forge_append(db_path, value_for=forged)
     with pytest.raises(VerificationError, match="entry 1: signature does not verify"):
         verify_ledger(ledger)
+
+
+def _signed_as_written(value: dict, signer) -> "Entry":
+    """An entry whose bytes are ``value`` exactly as orjson writes it (floats included),
+    signed by ``signer``: what a key holder could store by hand, past the library."""
+    import orjson
+
+    from ledger.entry import Entry
+    from ledger.merkle import leaf_hash
+
+    def written(v: dict) -> bytes:
+        return orjson.dumps(v, option=orjson.OPT_SORT_KEYS)
+
+    signed = {**value, "sig": signer.sign(written(value)).hex()}
+    data = written(signed)
+    return Entry(value["seq"], leaf_hash(data), data, signed)
+
+
+@pytest.mark.parametrize("field", ["seq", "v", "credibility"])
+def test_verify_rejects_a_float_its_own_signer_wrote_where_an_integer_belongs(ledger, signer, db_path, field):
+    """JSON Schema counts 2.0 as an integer, and 2.0 is written the same way every time,
+    so neither the schema nor the canonical check alone refuses it: the parse must."""
+    claim = ledger.append("claim", {"text": "The memo is genuine."}, signer=signer)
+
+    def crafted(seq, prev):
+        body = {"target": claim.leaf_hash.hex(), "by": "desk", "stance": "unconfirmed", "finding": "unsure",
+                "credibility": 3}
+        value = {"v": 1, "log": ledger.origin, "seq": seq, "prev": prev.hex(), "recorded_at": claim.recorded_at,
+                 "kind": "assessment", "body": body, "signer": signer.key_id.hex()}
+        if field == "credibility":
+            body["credibility"] = 3.0
+        else:
+            value[field] = float(value[field])
+        return _signed_as_written(value, signer)
+
+    forge_append(db_path, value_for=crafted, refs=(claim.seq,))
+    with pytest.raises(VerificationError, match=r"entry 2: stored bytes: number \d\.0 is not an integer"):
+        verify_ledger(ledger)
+
+
+def test_verify_accepts_the_same_entry_with_integers(ledger, signer, db_path):
+    """The control of the test above: the crafting itself makes a valid entry."""
+    claim = ledger.append("claim", {"text": "The memo is genuine."}, signer=signer)
+    forge_append(db_path, value_for=lambda seq, prev: _signed_as_written(
+        {"v": 1, "log": ledger.origin, "seq": seq, "prev": prev.hex(), "recorded_at": claim.recorded_at,
+         "kind": "assessment", "signer": signer.key_id.hex(),
+         "body": {"target": claim.leaf_hash.hex(), "by": "desk", "stance": "unconfirmed", "finding": "unsure",
+                  "credibility": 3}}, signer), refs=(claim.seq,))
+    assert verify_ledger(ledger).size == 3
 
 
 def test_verify_parallel_matches_serial(ledger, signer):
