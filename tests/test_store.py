@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from ledger.entry import ZERO_HASH, make_entry
+from ledger.entry import ZERO_HASH, Entry, make_entry
 from ledger.errors import InputError, InvalidEntry, UnknownRef, AmbiguousRef, VerificationError
 from ledger.importer import Item, plan_import
 from ledger.keys import KeyStore, key_id
@@ -277,12 +277,11 @@ def test_verify_rejects_bad_signature(ledger, signer, key_home, db_path):
         verify_ledger(ledger)
 
 
-def _signed_as_written(value: dict, signer) -> "Entry":
+def _signed_as_written(value: dict, signer) -> Entry:
     """An entry whose bytes are ``value`` exactly as orjson writes it (floats included),
     signed by ``signer``: what a key holder could store by hand, past the library."""
     import orjson
 
-    from ledger.entry import Entry
     from ledger.merkle import leaf_hash
 
     def written(v: dict) -> bytes:
