@@ -8,19 +8,19 @@ import re
 import sqlite3
 from collections import Counter
 from contextlib import nullcontext
-from pathlib import Path
 
 import pytest
 
-from ledger.entry import ZERO_HASH, Entry, make_entry
+from ledger.entry import ZERO_HASH, make_entry
 from ledger.errors import InputError, InvalidEntry, UnknownRef, AmbiguousRef, VerificationError
 from ledger.importer import Item, plan_import
 from ledger.keys import KeyStore, key_id
-from ledger.merkle import CompactRange, root_from_leaves
+from ledger.merkle import root_from_leaves
 from ledger.store import Ledger
 from ledger.verify import verify_ledger
 
 from .builders import random_items
+from .forgery import forge_append, signed_as_written
 from .conftest import PASSPHRASE
 from .helpers import short_ref, small_ranges
 
@@ -195,39 +195,12 @@ def test_store_revoked_key_cannot_sign(ledger, signer, key_home):
     assert verify_ledger(ledger).size == 4
 
 
-def forge_append(db_path: Path, *, value_for, refs: tuple[int, ...] = ()) -> None:
-    """Append an entry behind the library's back, with correct chain and Merkle nodes,
-    so that only the rule under test can catch it.  ``value_for(seq, prev)`` makes it;
-    ``refs`` are the seqs its references name, in order (the ``entry_ref`` rows)."""
-    from ledger.merkle import range_nodes
-
-    conn = sqlite3.connect(db_path)
-    try:
-        size, prev = conn.execute("SELECT count(*), (SELECT leaf_hash FROM log ORDER BY seq DESC LIMIT 1) FROM log").fetchone()
-        nodes = dict(((lv, ix), h) for lv, ix, h in conn.execute("SELECT level, idx, hash FROM tree_node"))
-        tree = CompactRange.from_nodes(size, [nodes[c] for c in range_nodes(size)])
-        entry = value_for(size, prev)
-        from ledger.entry import content_hash
-
-        conn.execute("INSERT INTO log (seq, leaf_hash, kind, recorded_at, signer, content, data) VALUES (?,?,?,?,?,?,?)",
-                     (size, entry.leaf_hash, entry.kind, entry.recorded_at, entry.signer,
-                      content_hash(entry.kind, entry.body), entry.data))
-        conn.execute("INSERT INTO tree_node VALUES (?,?,?,?)", (0, size, size, entry.leaf_hash))
-        for level, idx, digest in tree.append(entry.leaf_hash):
-            conn.execute("INSERT INTO tree_node VALUES (?,?,?,?)", (level, idx, size, digest))
-        conn.executemany("INSERT INTO entry_ref (seq, pos, target) VALUES (?,?,?)",
-                         [(size, pos, target) for pos, target in enumerate(refs)])
-        conn.commit()
-    finally:
-        conn.close()
-
-
 @pytest.mark.parametrize("chunk", [None, 1, 2], ids=["one-process", "ranges-of-1", "ranges-of-2"])
-def test_verify_rejects_entry_signed_after_revocation(ledger, signer, key_home, db_path, chunk):
+def test_verify_rejects_entry_signed_after_revocation(ledger, signer, key_home, chunk):
     bob = KeyStore(key_home).create("bob", PASSPHRASE.encode())
     ledger.append("key", {"action": "add", "name": "bob", "public_key": bob.public_key.hex()}, signer=signer)
     last = ledger.append("key", {"action": "revoke", "name": "bob", "key": bob.key_id.hex()}, signer=signer)
-    forge_append(db_path, value_for=lambda seq, prev: make_entry(
+    forge_append(ledger, value_for=lambda seq, prev: make_entry(
         origin=ledger.origin, seq=seq, prev=prev, recorded_at=last.recorded_at, kind="source",
         body={"name": "backdated", "type": "person"}, signer=bob))
     # In ranges, the worker checking entry 3 learns of the revocation only from storage.
@@ -236,29 +209,29 @@ def test_verify_rejects_entry_signed_after_revocation(ledger, signer, key_home, 
         verify_ledger(ledger, workers=2)
 
 
-def test_verify_rejects_entry_replayed_from_another_ledger(ledger, signer, tmp_path, db_path):
+def test_verify_rejects_entry_replayed_from_another_ledger(ledger, signer, tmp_path):
     other = Ledger.create(str(tmp_path / "other.db"), origin="other.example/log", signer=signer)
     foreign = other.append("source", {"name": "elsewhere", "type": "person"}, signer=signer)
     other.close()
     # Same key, same position, but recorded for another ledger: its bytes say so.
-    forge_append(db_path, value_for=lambda seq, prev: make_entry(
+    forge_append(ledger, value_for=lambda seq, prev: make_entry(
         origin="other.example/log", seq=seq, prev=prev, recorded_at=foreign.recorded_at, kind="source",
         body=foreign.body, signer=signer))
     with pytest.raises(VerificationError, match="entry 1: entry belongs to ledger 'other.example/log'"):
         verify_ledger(ledger)
 
 
-def test_verify_rejects_entry_replayed_at_another_position(ledger, signer, db_path):
+def test_verify_rejects_entry_replayed_at_another_position(ledger, signer):
     first = ledger.append("source", {"name": "once", "type": "person"}, signer=signer)
     # The stored bytes of entry 1 again, at seq 2: its signature is valid, but it is
     # entry 1's, and the chain says so.  (The database does not refuse the row: its
     # leaf-hash index holds 8-byte prefixes, not unique digests; verify is the check.)
-    forge_append(db_path, value_for=lambda seq, prev: first)
+    forge_append(ledger, value_for=lambda seq, prev: first)
     with pytest.raises(VerificationError, match="entry 2: entry claims seq 1"):
         verify_ledger(ledger)
 
 
-def test_verify_rejects_bad_signature(ledger, signer, key_home, db_path):
+def test_verify_rejects_bad_signature(ledger, signer, key_home):
     mallory = KeyStore(key_home).create("mallory", PASSPHRASE.encode())
 
     def forged(seq, prev):
@@ -272,28 +245,13 @@ def test_verify_rejects_bad_signature(ledger, signer, key_home, db_path):
         data = canonical_bytes(value)
         return Entry(seq, leaf_hash(data), data, value)
 
-    forge_append(db_path, value_for=forged)
+    forge_append(ledger, value_for=forged)
     with pytest.raises(VerificationError, match="entry 1: signature does not verify"):
         verify_ledger(ledger)
 
 
-def _signed_as_written(value: dict, signer) -> Entry:
-    """An entry whose bytes are ``value`` exactly as orjson writes it (floats included),
-    signed by ``signer``: what a key holder could store by hand, past the library."""
-    import orjson
-
-    from ledger.merkle import leaf_hash
-
-    def written(v: dict) -> bytes:
-        return orjson.dumps(v, option=orjson.OPT_SORT_KEYS)
-
-    signed = {**value, "sig": signer.sign(written(value)).hex()}
-    data = written(signed)
-    return Entry(value["seq"], leaf_hash(data), data, signed)
-
-
 @pytest.mark.parametrize("field", ["seq", "v", "credibility"])
-def test_verify_rejects_a_float_its_own_signer_wrote_where_an_integer_belongs(ledger, signer, db_path, field):
+def test_verify_rejects_a_float_its_own_signer_wrote_where_an_integer_belongs(ledger, signer, field):
     """JSON Schema counts 2.0 as an integer, and 2.0 is written the same way every time,
     so neither the schema nor the canonical check alone refuses it: the parse must."""
     claim = ledger.append("claim", {"text": "The memo is genuine."}, signer=signer)
@@ -307,17 +265,17 @@ def test_verify_rejects_a_float_its_own_signer_wrote_where_an_integer_belongs(le
             body["credibility"] = 3.0
         else:
             value[field] = float(value[field])
-        return _signed_as_written(value, signer)
+        return signed_as_written(value, signer)
 
-    forge_append(db_path, value_for=crafted, refs=(claim.seq,))
+    forge_append(ledger, value_for=crafted, refs=(claim.seq,))
     with pytest.raises(VerificationError, match=r"entry 2: stored bytes: number \d\.0 is not an integer"):
         verify_ledger(ledger)
 
 
-def test_verify_accepts_the_same_entry_with_integers(ledger, signer, db_path):
+def test_verify_accepts_the_same_entry_with_integers(ledger, signer):
     """The control of the test above: the crafting itself makes a valid entry."""
     claim = ledger.append("claim", {"text": "The memo is genuine."}, signer=signer)
-    forge_append(db_path, value_for=lambda seq, prev: _signed_as_written(
+    forge_append(ledger, value_for=lambda seq, prev: signed_as_written(
         {"v": 1, "log": ledger.origin, "seq": seq, "prev": prev.hex(), "recorded_at": claim.recorded_at,
          "kind": "assessment", "signer": signer.key_id.hex(),
          "body": {"target": claim.leaf_hash.hex(), "by": "desk", "stance": "unconfirmed", "finding": "unsure",

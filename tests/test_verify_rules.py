@@ -1,0 +1,130 @@
+"""Each rule ``verify`` checks, broken on its own by an entry a key holder signed and
+stored past the library: verify must name that entry and that rule.
+
+Tampering by someone without a key breaks the signature or the leaf hash first
+(tests/test_verify_tamper.py).  Someone with a registered key and write access to the
+database can sign whatever they like; what stops them is verify's rules, one by one
+(docs/FORMAT.md, "Verification").  Each case here breaks exactly one, and the control
+case, built the same way, breaks none.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from ledger.errors import VerificationError
+from ledger.keys import KeyStore
+from ledger.verify import verify_ledger
+
+from .conftest import PASSPHRASE
+from .forgery import forge_append, signed_as_written
+from .helpers import small_ranges
+
+
+@dataclass
+class Case:
+    kind: str
+    body: dict[str, Any]  # "@source", "@claim", "@key-entry": the seeded entries' hashes; "@key", "@key-id": alice's
+    refs: tuple[str, ...] = ()  # the seeded entries its references name, as the projection says
+    envelope: dict[str, Any] = field(default_factory=dict)  # members to set in the envelope
+    signed_by: str = "alice"  # the ledger's key; or "mallory": a key nobody registered
+    spell: Callable[[bytes], bytes] = lambda data: data  # respells the written bytes
+    content: bytes | None = None  # the content column, if not the right one
+    reason: str = ""  # what verify must say, a regular expression
+
+
+SOURCE = {"name": "Financial Times report", "type": "news-report"}
+CASES = {
+    "control": Case("assessment", {"target": "@claim", "by": "desk", "stance": "unconfirmed", "finding": "unsure",
+                                   "credibility": 3}, refs=("claim",)),
+    "not canonical": Case("source", SOURCE, spell=lambda data: data.replace(b'"kind":', b'"kind": '),
+                          reason="stored bytes are not in canonical form"),
+    "schema": Case("source", {**SOURCE, "colour": "red"}, reason="schema: "),
+    "not a real date": Case("source", SOURCE, envelope={"recorded_at": "2999-02-30T00:00:00Z"},
+                            reason="recorded_at: 2999-02-30T00:00:00Z is not a real date and time"),
+    "content column": Case("source", SOURCE, content=bytes(32),
+                           reason="query column content does not match the entry's kind and body"),
+    "chain": Case("source", SOURCE, envelope={"prev": "00" * 32}, reason="prev hash mismatch"),
+    "time order": Case("source", SOURCE, envelope={"recorded_at": "2000-01-01T00:00:00Z"},
+                       reason=r"recorded_at 2000-01-01T00:00:00Z is earlier than the entry before"),
+    "unregistered signer": Case("source", SOURCE, signed_by="mallory", reason=r"signer [0-9a-f]{12} is not a registered key"),
+    "unknown reference": Case("assessment", {"target": "ab" * 32, "by": "desk", "stance": "confirms",
+                                             "finding": "seen"}, reason="target: no earlier entry has hash abababababab"),
+    "reference of the wrong kind": Case("claim", {"text": "The memo is genuine.", "asserted_by": ["@claim"]},
+                                        refs=("claim",), reason=r"asserted_by: entry 2 is a claim, expected"),
+    "link to itself": Case("link", {"from": "@source", "to": "@source", "relation": "derived-from"},
+                           refs=("source", "source"), reason="link: an entry cannot be linked to itself"),
+    "credibility of a source": Case("assessment", {"target": "@source", "by": "desk", "stance": "confirms",
+                                                   "finding": "seen", "credibility": 2}, refs=("source",),
+                                    reason="credibility: grades a claim, but entry 1 is a source"),
+    "reliability of a claim": Case("assessment", {"target": "@claim", "by": "desk", "stance": "confirms",
+                                                  "finding": "seen", "reliability": "B"},
+                                   refs=("claim",), reason="reliability: grades a source, but entry 2 is a claim"),
+    "a source's stance of a claim": Case("assessment", {"target": "@claim", "by": "desk", "stance": "authenticates",
+                                                        "finding": "seen"}, refs=("claim",),
+                                         reason="stance: authenticates is said of a source, but entry 2 is a claim"),
+    "a reference to a key": Case("link", {"from": "@source", "to": "@key-entry", "relation": "cites"},
+                                 refs=("source", "key"), reason=r"to: entry 0 is a key, expected source"),
+    "replacement of another kind": Case("correction", {"target": "@claim", "action": "supersede",
+                                                       "replacement": "@source", "reason": "restated"},
+                                        refs=("claim", "source"),
+                                        reason="replacement: entry 1 is a source, but it replaces a claim"),
+    "replacement by itself": Case("correction", {"target": "@claim", "action": "supersede", "replacement": "@claim",
+                                                 "reason": "restated"}, refs=("claim", "claim"),
+                                  reason="replacement: an entry cannot supersede itself"),
+    "occurred_at not a real date": Case("claim", {"text": "It happened.", "occurred_at": "2025-02-30"},
+                                        reason="occurred_at: 2025-02-30 is not a real date"),
+    "key registered twice": Case("key", {"action": "add", "name": "again", "public_key": "@key"},
+                                 reason=r"key [0-9a-f]{12} is already registered \(entry 0\)"),
+    "last key revoked": Case("key", {"action": "revoke", "name": "alice", "key": "@key-id"},
+                             reason="key: alice is the last active key; register another first"),
+    "key revoked by another name": Case("key", {"action": "revoke", "name": "bob", "key": "@key-id"},
+                                        reason=r"name: key [0-9a-f]{12} is named 'alice', not 'bob'"),
+    "reference projection": Case("assessment", {"target": "@claim", "by": "desk", "stance": "confirms",
+                                                "finding": "seen"}, refs=(),
+                                 reason=r"reference projection disagrees with the entry \(ref 0 -> 2\)"),
+    "reference projection, one too many": Case("source", SOURCE, refs=("claim",),
+                                               reason="reference projection holds a reference the entry does not make"),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_a_key_holders_entry_that_breaks_one_rule_is_named_by_it(ledger, signer, key_home, name):
+    case = CASES[name]
+    source = ledger.append("source", {"name": "White House memo", "type": "leaked-document"}, signer=signer)
+    claim = ledger.append("claim", {"text": "Alibaba gave the PLA access.", "asserted_by": [source.leaf_hash.hex()]},
+                          signer=signer)
+    seeded = {"key": ledger.entry(0), "source": source, "claim": claim}
+    stand_ins = {f"@{name}": entry.leaf_hash.hex() for name, entry in seeded.items()}
+    stand_ins.update({"@key-entry": stand_ins.pop("@key"), "@key": signer.public_key.hex(), "@key-id": signer.key_id.hex()})
+    by = signer if case.signed_by == "alice" else KeyStore(key_home).create("mallory", PASSPHRASE.encode())
+
+    def filled(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: filled(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [filled(v) for v in value]
+        return stand_ins.get(value, value)
+
+    def crafted(seq: int, prev: bytes):
+        value = {"v": 1, "log": ledger.origin, "seq": seq, "prev": prev.hex(), "recorded_at": claim.recorded_at,
+                 "kind": case.kind, "body": filled(case.body), "signer": by.key_id.hex(), **case.envelope}
+        return signed_as_written(value, by, spell=case.spell)
+
+    forge_append(ledger, value_for=crafted, refs=tuple(seeded[r].seq for r in case.refs), content=case.content)
+    if not case.reason:
+        assert verify_ledger(ledger, workers=1).size == 4
+        with small_ranges(1):
+            assert verify_ledger(ledger, workers=2).size == 4
+        return
+    for workers, chunk in ((1, None), (2, 1)):  # one process; and a worker per entry, resumed from storage
+        with small_ranges(chunk) if chunk else nullcontext(), pytest.raises(VerificationError) as info:
+            verify_ledger(ledger, workers=workers)
+        assert info.value.seq == 3, str(info.value)
+        assert re.search(case.reason, info.value.reason), str(info.value)
