@@ -128,3 +128,51 @@ def test_a_key_holders_entry_that_breaks_one_rule_is_named_by_it(ledger, signer,
             verify_ledger(ledger, workers=workers)
         assert info.value.seq == 3, str(info.value)
         assert re.search(case.reason, info.value.reason), str(info.value)
+
+
+def _forge_checkpoint(ledger, *, size: int, root: bytes, signer, note_root: bytes | None = None) -> None:
+    """A checkpoint row signed by ``signer``; its note may state ``note_root`` instead."""
+    from sqlalchemy import insert
+
+    from ledger.checkpoints import note_signer
+    from ledger.note import Checkpoint, format_checkpoint, sign_note
+    from ledger.tables import CHECKPOINTS
+
+    text = format_checkpoint(Checkpoint(ledger.origin, size, root if note_root is None else note_root))
+    note = sign_note(text, signers=[note_signer(ledger.origin, signer)])
+    with ledger.engine.begin() as conn:
+        conn.execute(insert(CHECKPOINTS), [{"size": size, "root": root, "signer": signer.key_id.hex(),
+                                            "created_at": "2026-11-27T00:00:00Z", "note": note}])
+
+
+CHECKPOINT_CASES = {
+    "control": ("alice", "right", None, ""),
+    "a root the entries do not give": ("alice", "wrong", None, r"checkpoint \d+ states root [0-9a-f]{12}, the entries give"),
+    "a key never registered": ("mallory", "right", None, r"checkpoint \d+ is signed by [0-9a-f]{12}, not an active key"),
+    "a key revoked before": ("bob", "right", None, r"checkpoint \d+ is signed by [0-9a-f]{12}, not an active key"),
+    "a note that says another root": ("alice", "right", "wrong", r"checkpoint \d+: its note disagrees with its columns"),
+}
+
+
+@pytest.mark.parametrize("name", list(CHECKPOINT_CASES))
+def test_a_key_holders_checkpoint_that_breaks_one_rule_is_named_by_it(ledger, signer, key_home, name):
+    """A checkpoint commits its signer to a tree head: verify recomputes that head at
+    its size and checks the signer was an active key there."""
+    who, root, note_root, reason = CHECKPOINT_CASES[name]
+    keys = KeyStore(key_home)
+    bob, mallory = keys.create("bob", PASSPHRASE.encode()), keys.create("mallory", PASSPHRASE.encode())
+    ledger.append("key", {"action": "add", "name": "bob", "public_key": bob.public_key.hex()}, signer=signer)
+    ledger.append("key", {"action": "revoke", "name": "bob", "key": bob.key_id.hex()}, signer=signer)
+    ledger.append("source", {"name": "White House memo", "type": "leaked-document"}, signer=signer)
+    ledger.append("source", {"name": "Financial Times report", "type": "news-report"}, signer=signer)
+    roots = {"right": ledger.root(4), "wrong": bytes(32)}
+    by = {"alice": signer, "bob": bob, "mallory": mallory}[who]
+    _forge_checkpoint(ledger, size=4, root=roots[root], signer=by, note_root=roots.get(note_root))
+    if not reason:
+        assert verify_ledger(ledger, workers=1).size == 5
+        return
+    for workers, chunk in ((1, None), (2, 1)):
+        with small_ranges(chunk) if chunk else nullcontext(), pytest.raises(VerificationError) as info:
+            verify_ledger(ledger, workers=workers)
+        assert info.value.seq == 3, str(info.value)
+        assert re.search(reason, info.value.reason), str(info.value)
