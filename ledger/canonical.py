@@ -144,9 +144,14 @@ def loads_stored(data: bytes) -> Any:
     """Parse stored entry bytes quickly; canonical re-encoding then catches duplicates.
 
     A stored entry is trusted to be nothing: whatever this returns is re-encoded and
-    compared byte for byte with ``data`` by the verifier.
+    compared byte for byte with ``data`` by the verifier.  Bytes that are not UTF-8 or
+    not JSON raise ValueError; JSON an entry cannot hold (a float, NaN, nesting deeper
+    than Python's parser goes), InputError.
     """
-    return _stored_decode(data.decode("utf-8"))
+    try:
+        return _stored_decode(data.decode("utf-8"))
+    except RecursionError:
+        raise InputError("JSON nested too deeply to parse") from None
 
 
 # Built once: json.loads with hooks builds a new decoder on every call.

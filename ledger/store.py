@@ -26,7 +26,8 @@ from .canonical import canonical_bytes, loads_stored
 from .entry import (
     FORMAT_VERSION, ZERO_HASH, Entry, Envelopes, content_digest, make_entry, recorded_bound, utc_now,
 )
-from .errors import AmbiguousRef, DigitsPastTheEnd, InputError, InvalidEntry, LedgerExists, LedgerNotFound, UnknownRef
+from .errors import (AmbiguousRef, DigitsPastTheEnd, InputError, InvalidEntry, LedgerExists, LedgerNotFound, UnknownRef,
+                     VerificationError)
 from .importer import Item, Planned, resolve_refs
 from .keys import Signer, check_name
 from .labels import Labels
@@ -237,7 +238,10 @@ class Ledger:
                 return self.keyring(c)
         ring = KeyRing()
         for seq, data in conn.execute(select(LOG.c.seq, LOG.c.data).where(LOG.c.kind == "key").order_by(LOG.c.seq)):
-            ring.apply(seq, loads_stored(bytes(data))["body"])
+            try:
+                ring.apply(seq, _stored_value(seq, bytes(data))["body"])
+            except (KeyError, TypeError, InvalidEntry) as exc:  # checked when it was added: storage changed since
+                raise VerificationError(f"key entry does not apply ({exc}); verify the ledger", seq=seq) from None
         return ring
 
     def append(self, kind: str, body: dict[str, Any], *, signer: Signer, confidential: list[str] = ()) -> Entry:  # type: ignore[assignment]
@@ -1023,4 +1027,27 @@ class _GivenHere(Exception):
 
 def _entry(row: Any) -> Entry:
     data = bytes(row.data)
-    return Entry(seq=row.seq, leaf_hash=bytes(row.leaf_hash), data=data, value=loads_stored(data))
+    return Entry(seq=row.seq, leaf_hash=bytes(row.leaf_hash), data=data, value=_stored_value(row.seq, data))
+
+
+def _stored_value(seq: int, data: bytes) -> dict[str, Any]:
+    """The value of stored entry bytes, for readers.
+
+    Readers take the ledger to verify, and ``verify_ledger`` checks everything; but
+    bytes that are not an entry at all (damaged storage, a hand-made row) must stop a
+    reader with the entry's seq and what is wrong, not fail somewhere further on.  Only
+    what ``Entry`` reads is checked here: parsing already costs most of the time.
+    """
+    try:
+        value = loads_stored(data)
+    except (ValueError, InputError) as exc:
+        reason = str(exc) if isinstance(exc, InputError) else "not valid JSON"
+        raise VerificationError(f"stored bytes are not an entry ({reason}); verify the ledger", seq=seq) from None
+    try:
+        shaped = type(value["body"]) is dict and type(value["kind"]) is str and type(value["recorded_at"]) is str \
+            and type(value["signer"]) is str and type(value["prev"]) is str
+    except (KeyError, TypeError):  # not an object, or a member missing
+        shaped = False
+    if not shaped:
+        raise VerificationError("stored bytes are not an entry (not an envelope with a body); verify the ledger", seq=seq)
+    return value

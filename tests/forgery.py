@@ -57,3 +57,10 @@ def signed_as_written(value: dict[str, Any], signer: Signer, *,
     sig = signer.sign(message).hex()
     data = spell(written({**value, "sig": sig}))
     return Entry(value["seq"], leaf_hash(data), data, {**value, "sig": sig})
+
+
+def raw_entry(seq: int, data: bytes, *, signer: str = "00" * 32) -> Entry:
+    """Stored bytes that need not be an entry at all, for ``forge_append``: its query
+    columns say a source recorded now."""
+    return Entry(seq, leaf_hash(data), data, {"kind": "source", "body": {}, "recorded_at": "2026-11-27T00:00:00Z",
+                                              "signer": signer})

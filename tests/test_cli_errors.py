@@ -218,3 +218,31 @@ def test_cli_update_through_sql_is_refused_by_trigger(seeded, db_path):
     with pytest.raises(sqlite3.IntegrityError, match="tree_node is append-only"):
         conn.execute("DELETE FROM tree_node")
     conn.close()
+
+
+DAMAGE = {
+    "not JSON": b'{"kind": "source", "body": {"name": "tru',
+    "nested past the parser": b"[" * 100_000 + b"]" * 100_000,
+    "not an object": b"[1,2]",
+    "no body": b'{"kind":"source","prev":"x","recorded_at":"x","signer":"x"}',
+}
+# The commands that read every entry, or this one (``status 2`` reads only what names claim 2).
+READERS = [["log"], ["show", "3"], ["export", "-o", "{tmp}/out.jsonl"], ["claims"], ["report", "-o", "{tmp}/report.html"]]
+
+
+@pytest.mark.parametrize("damage", list(DAMAGE))
+def test_cli_a_damaged_stored_entry_stops_every_reader_with_one_line_naming_it(seeded, db_target, tmp_path, damage):
+    """Storage that holds bytes which are not an entry at all (a bad disk, a hand-made
+    row): verify names the entry, and so does every command that reads it, in one line,
+    exit 1, without a traceback."""
+    from ledger.store import Ledger
+
+    from .forgery import forge_append, raw_entry
+
+    led = Ledger.open(db_target)
+    forge_append(led, value_for=lambda seq, prev: raw_entry(seq, DAMAGE[damage]))
+    led.close()
+    check_error(seeded("verify"), 1, "error: entry 3: ")
+    for args in READERS:
+        result = seeded(*(arg.replace("{tmp}", str(tmp_path)) for arg in args))
+        check_error(result, 1, "error: entry 3: stored bytes are not an entry (")
