@@ -18,7 +18,7 @@ def write_bundle_file(ctx: click.Context, path: str, claim_ref: str | None, reve
     """
     from ledger.bundle import build_bundle, bundle_bytes
 
-    from ledger.errors import InputError
+    from ledger.errors import InputError, shown
 
     ledger = ctx.obj.ledger
     claim_seq = ledger.resolve(claim_ref).seq if claim_ref is not None else None
@@ -26,7 +26,7 @@ def write_bundle_file(ctx: click.Context, path: str, claim_ref: str | None, reve
     for reveal in reveals:
         ref, sep, field_path = reveal.partition(":")
         if not sep or not field_path:
-            raise InputError(f"invalid --reveal {reveal!r}: give REF:FIELD, e.g. 4:name")
+            raise InputError(f"invalid --reveal {shown(reveal)}: give REF:FIELD, e.g. 4:name")
         chosen.append((ledger.resolve(ref).seq, field_path))
     bundle = build_bundle(ledger, claim_seq=claim_seq, reveals=chosen)
     data = bundle_bytes(bundle)

@@ -55,12 +55,12 @@ def key_revoke(ctx: click.Context, name: str, reason: str, as_name: str | None, 
     Example:
       claimledger key revoke bob --reason "laptop lost" --as alice
     """
-    from ledger.errors import UnknownRef
+    from ledger.errors import UnknownRef, shown
 
     ledger = ctx.obj.ledger
     state = ledger.keyring().by_name(name)
     if state is None:
-        raise UnknownRef(f"no active key named {name!r} in this ledger")
+        raise UnknownRef(f"no active key named {shown(name)} in this ledger")
     from ledger.keys import key_id
 
     body = {"action": "revoke", "name": name, "key": key_id(state.public_key).hex(), "reason": reason}
@@ -106,13 +106,13 @@ def key_verifier(ctx: click.Context, name: str | None) -> None:
       claimledger key verifier alice
     """
     from ledger.checkpoints import verifier_key
-    from ledger.errors import UnknownRef
+    from ledger.errors import UnknownRef, shown
 
     ledger = ctx.obj.ledger
     name = name or ledger.meta.get("default_signer")
     state = ledger.keyring().by_name(name)
     if state is None:
-        raise UnknownRef(f"no active key named {name!r} in this ledger")
+        raise UnknownRef(f"no active key named {shown(name)} in this ledger")
     click.echo(verifier_key(ledger.origin, state.public_key))
 
 

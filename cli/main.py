@@ -14,10 +14,20 @@ import click
 
 
 
+LONGEST_WORD = 100  # characters of one run without spaces that an error line shows whole
+LONGEST_LINE = 480  # with "error: " before it, under 500
+
+
 def one_line(message: str) -> str:
-    """A message on one line, whatever it quotes: newlines and runs of space folded,
-    undecodable characters escaped, so stderr always gets exactly one line."""
-    text = " ".join(message.split())
+    """A message on one clear line, whatever it quotes: newlines and runs of space
+    folded, undecodable characters escaped, and a long run of text (an argument of
+    20,000 characters that click quotes back) shown by its ends and its length, so
+    stderr always gets exactly one line a person can read."""
+    words = [word if len(word) <= LONGEST_WORD else f"{word[:60]}...{word[-20:]} ({len(word):,} characters)"
+             for word in message.split()]
+    text = " ".join(words)
+    if len(text) > LONGEST_LINE:
+        text = text[:LONGEST_LINE - 3] + "..."
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 

@@ -22,7 +22,7 @@ def reveal(ctx: click.Context, ref: str, field: str, output: Any) -> None:
     Example:
       claimledger reveal 4 name -o leaker-name.reveal.json
     """
-    from ledger.errors import InputError
+    from ledger.errors import InputError, shown
     from ledger.secrets import committed_paths, reveal_document
 
     from .common import refuse_ledger_path
@@ -31,10 +31,10 @@ def reveal(ctx: click.Context, ref: str, field: str, output: Any) -> None:
     ledger = ctx.obj.ledger
     entry = ledger.resolve(ref)
     if field not in committed_paths(entry.body):
-        raise InputError(f"entry {entry.seq} has no confidential field {field!r}")
+        raise InputError(f"entry {entry.seq} has no confidential field {shown(field)}")
     secret = ledger.secrets(entry.seq).get(field)
     if secret is None:
-        raise InputError(f"the value of {field!r} in entry {entry.seq} was erased or is not held here")
+        raise InputError(f"the value of {shown(field)} in entry {entry.seq} was erased or is not held here")
     doc = reveal_document(origin=ledger.origin, seq=entry.seq, leaf_hash=entry.leaf_hash, data=entry.data, secret=secret)
     output.write(json.dumps(doc, ensure_ascii=False, indent=2) + "\n")
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from .checkpoints import ledger_verifiers, open_checkpoint
-from .errors import InputError, VerificationError
+from .errors import InputError, VerificationError, shown
 from .keys import default_home
 from .note import Checkpoint, Verifier, parse_verifier_key
 from .proofs import verify_extends
@@ -26,7 +26,7 @@ def verifiers_for(ledger: Ledger, keys: Iterable[str] = ()) -> list[Verifier]:
     given = [parse_verifier_key(k) for k in keys]
     for verifier in given:
         if verifier.name != ledger.origin:
-            raise InputError(f"verifier key {verifier.name}+{verifier.key_id.hex()} is not for ledger {ledger.origin!r}")
+            raise InputError(f"verifier key {verifier.name}+{verifier.key_id.hex()} is not for ledger {shown(ledger.origin)}")
     return given or ledger_verifiers(ledger.origin, ledger.keyring())
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 
-from .errors import InputError, LedgerNotFound, StorageError
+from .errors import InputError, LedgerNotFound, StorageError, shown
 
 LOCK_TIMEOUT_S = float(os.environ.get("CLAIMLEDGER_LOCK_TIMEOUT", "30"))
 ADVISORY_LOCK_KEY = 0x636C61696D  # "claim": one writer at a time per PostgreSQL database
@@ -41,7 +41,7 @@ def normalise_url(target: str) -> str:
         try:
             make_url(target)
         except ArgumentError as exc:
-            raise InputError(f"invalid database URL {target!r}") from exc
+            raise InputError(f"invalid database URL {shown(target)}") from exc
         return target
     return f"sqlite:///{Path(target).expanduser()}"
 
@@ -77,7 +77,7 @@ def create(url: str, *, must_exist: bool, read_only: bool = False) -> Engine:
         connect_args = {"prepare_threshold": None} if make_url(url).get_backend_name() == "postgresql" else {}
         return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
     except (ArgumentError, ImportError) as exc:
-        raise InputError(f"cannot use database URL {url!r}: {exc}") from exc
+        raise InputError(f"cannot use database URL {shown(url)}: {exc}") from exc
 
 
 def _sqlite_transactions(engine: Engine, *, read_only: bool) -> None:

@@ -24,7 +24,7 @@ from typing import Any, BinaryIO
 from .canonical import canonical_bytes, loads_stored, loads_strict
 from .checkpoints import verifier_key
 from .entry import ZERO_HASH, Entry
-from .errors import InputError, InvalidEntry, VerificationError
+from .errors import InputError, InvalidEntry, VerificationError, shown
 from .keys import key_id
 from .merkle import CompactRange, inclusion_proof, leaf_hash, verify_inclusion
 from .note import (
@@ -209,7 +209,7 @@ def _reveal(ledger: Ledger, seq: int, path: str, bundled: set[int]) -> dict[str,
         raise InputError(f"reveal {seq}:{path}: entry {seq} is not in this bundle")
     secret = ledger.secrets(seq).get(path)
     if secret is None:
-        raise InputError(f"reveal {seq}:{path}: no confidential field {path!r} is held for entry {seq}")
+        raise InputError(f"reveal {seq}:{path}: no confidential field {shown(path)} is held for entry {seq}")
     return {"seq": seq, "field": path, "value": secret.value, "salt": base64.b64encode(secret.salt).decode("ascii")}
 
 
@@ -272,7 +272,7 @@ def check_shape(bundle: Any) -> None:
     if not isinstance(bundle, dict):
         raise InputError("bundle: not a JSON object")
     if bundle.get("format") != FORMAT:
-        raise InputError(f"bundle: format is {bundle.get('format')!r}, expected {FORMAT!r}")
+        raise InputError(f"bundle: format is {shown(bundle.get('format'))}, expected {shown(FORMAT)}")
     _check_fields("bundle", {k: v for k, v in bundle.items() if k != "reveals"}, FIELDS)
     _check_type("bundle: reveals", bundle.get("reveals", []), list)
     for i, item in enumerate(bundle.get("reveals", [])):
@@ -306,10 +306,10 @@ def check_shape(bundle: Any) -> None:
 def _check_fields(where: str, value: dict[str, Any], fields: Sequence[str]) -> None:
     for name in value:
         if name not in fields:
-            raise InputError(f"{where}: unknown field {name!r}")
+            raise InputError(f"{where}: unknown field {shown(name)}")
     for name in fields:
         if name not in value:
-            raise InputError(f"{where}: missing field {name!r}")
+            raise InputError(f"{where}: missing field {shown(name)}")
 
 
 _TYPE_NAMES = {str: "a string", int: "an integer", list: "an array", dict: "an object"}
@@ -432,7 +432,7 @@ def _check_reveals(reveals: list[dict[str, Any]], data: dict[int, bytes | None])
     for item in reveals:
         raw = data.get(item["seq"])
         if raw is None:
-            raise VerificationError(f"reveal of {item['field']!r}: entry {item['seq']} is not in the bundle")
+            raise VerificationError(f"reveal of {shown(item['field'])}: entry {item['seq']} is not in the bundle")
         check_reveal({"format": REVEAL_FORMAT, "entry": raw.decode("utf-8"), "leaf_hash": leaf_hash(raw).hex(),
                       "field": item["field"], "value": item["value"], "salt": item["salt"]})
         opened.append((item["seq"], item["field"], item["value"]))
@@ -449,7 +449,7 @@ def _own_verifiers(origin: str, vkeys: list[str]) -> list[Verifier]:
             raise VerificationError(f"verifier_keys[{i}]: {exc}") from None
         if verifier.name != origin or verifier.alg == ALG_COSIGNATURE_V1 or format_verifier_key(verifier) != vkey:
             raise VerificationError(
-                f"verifier_keys[{i}]: not a signing key of ledger {origin!r} as claimledger writes it"
+                f"verifier_keys[{i}]: not a signing key of ledger {shown(origin)} as claimledger writes it"
             )
         verifiers.append(verifier)
     return verifiers
@@ -479,10 +479,10 @@ def _open_checkpoint(text: str, origin: str, verifiers: list[Verifier]) -> tuple
     except VerificationError as exc:
         raise VerificationError(f"checkpoint: {exc}") from None
     if checkpoint.origin != origin:
-        raise VerificationError(f"checkpoint: is for ledger {checkpoint.origin!r}, not {origin!r}")
+        raise VerificationError(f"checkpoint: is for ledger {shown(checkpoint.origin)}, not {shown(origin)}")
     for sig in opened.verified:
         if sig.name != origin:
-            raise VerificationError(f"checkpoint: signed under key name {sig.name!r}, not the origin {origin!r}")
+            raise VerificationError(f"checkpoint: signed under key name {shown(sig.name)}, not the origin {shown(origin)}")
     if checkpoint.size == 0:
         raise VerificationError("checkpoint: the tree is empty")
     return opened, checkpoint

@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from .errors import InputError
+from .errors import InputError, shown
 
 MAX_SAFE_INTEGER = 2**53 - 1  # RFC 8785 / I-JSON (RFC 7493) integer range
 
@@ -68,7 +68,7 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         seen: set[str] = set()
         for key, _ in pairs:
             if key in seen:
-                raise InputError(f"duplicate key {key!r} in JSON object")
+                raise InputError(f"duplicate key {shown(key)} in JSON object")
             seen.add(key)
     return obj
 

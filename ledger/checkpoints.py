@@ -17,7 +17,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
 from . import note
-from .errors import InputError, VerificationError
+from .errors import InputError, VerificationError, shown
 from .keys import Signer
 from .rules import KeyRing
 from .tables import CHECKPOINTS, COSIGNATURES
@@ -136,7 +136,7 @@ def open_checkpoint(text: str, *, origin: str, verifiers: Iterable[note.Verifier
     opened = note.open_note(text, verifiers=verifiers)
     checkpoint = note.parse_checkpoint(opened.text)
     if checkpoint.origin != origin:
-        raise VerificationError(f"checkpoint is for ledger {checkpoint.origin!r}, not {origin!r}")
+        raise VerificationError(f"checkpoint is for ledger {shown(checkpoint.origin)}, not {shown(origin)}")
     return checkpoint
 
 
@@ -145,7 +145,7 @@ def parse_every(value: str) -> int:
     try:
         every = int(value)
     except ValueError:
-        raise InputError(f"checkpoint cadence {value!r} is not a whole number") from None
+        raise InputError(f"checkpoint cadence {shown(value)} is not a whole number") from None
     if every < 0:
         raise InputError("checkpoint cadence cannot be negative")
     return every

@@ -75,7 +75,7 @@ from typing import Any
 
 from .credibility import CREDIBILITY, View, claim_status
 from .entry import Entry
-from .errors import InputError
+from .errors import InputError, shown
 from .facts import Facts, gather
 from .importer import LABEL_RE, Item
 from .store import Ledger
@@ -230,7 +230,7 @@ def from_claimreview(doc: Any, *, label_prefix: str = "cr") -> list[Item]:
     ``Ledger.append_many``.  InputError, naming the field, if ``doc`` is malformed.
     """
     if not LABEL_RE.match(f"{label_prefix}1-assessment"):
-        raise InputError(f"invalid label prefix {label_prefix!r}")
+        raise InputError(f"invalid label prefix {shown(label_prefix)}")
     try:
         reviews = _find_reviews(doc)
         reader = _Reader(label_prefix)

@@ -7,6 +7,16 @@ and say what and where: ``entry 42: prev hash mismatch: expected 3f..a1, got 9c.
 
 from __future__ import annotations
 
+SHOWN = 60  # characters of a value an error message quotes
+
+
+def shown(value: object) -> str:
+    """``repr(value)`` for an error message, cut to ``SHOWN`` characters: a message
+    quotes what it was given, and one line must stay one clear line when that was
+    20,000 characters."""
+    text = repr(value)
+    return text if len(text) <= SHOWN else f"{text[:SHOWN - 3]}... ({len(text):,} characters)"
+
 
 class LedgerError(Exception):
     """Root of every error the library raises on purpose."""

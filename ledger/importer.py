@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any, NamedTuple
 
 from .canonical import loads_strict
-from .errors import DigitsPastTheEnd, InputError, UnknownRef
+from .errors import DigitsPastTheEnd, InputError, UnknownRef, shown
 from .labels import Labels
 from .schema import KINDS
 
@@ -83,7 +83,7 @@ def parse_lines(lines: Iterable[bytes]) -> Iterator[tuple[int, dict[str, Any]]]:
             raise InputError(f"line {number}: expected a JSON object")
         if not _LINE_FIELDS.issuperset(obj):
             unknown = sorted(set(obj) - _LINE_FIELDS)
-            raise InputError(f"line {number}: unknown field {unknown[0]!r} (allowed: kind, body, label)")
+            raise InputError(f"line {number}: unknown field {shown(unknown[0])} (allowed: kind, body, label)")
         if obj.get("kind") not in KINDS:
             raise InputError(f"line {number}: kind must be one of {', '.join(KINDS)}")
         if not isinstance(obj.get("body"), dict):
@@ -161,12 +161,12 @@ def _plan(lines: Iterable[bytes], ledger_resolver: Resolver, size: int, seen: La
             if ref.startswith("#"):
                 return recorded_ref(ref, number, ledger_resolver, size)
             if ref.startswith("@") and ref[1:] not in seen:
-                raise UnknownRef(f"line {number}: no earlier line has label {ref[1:]!r}")
+                raise UnknownRef(f"line {number}: no earlier line has label {shown(ref[1:])}")
             return ref
 
         label = obj.get("label")
         if label is not None:
             if label in seen:
-                raise InputError(f"line {number}: label {label!r} is used twice")
+                raise InputError(f"line {number}: label {shown(label)} is used twice")
             seen[label] = ""
         yield Item(obj["kind"], resolve_refs(obj["body"], resolve), label=label, where=f"line {number}")

@@ -16,7 +16,7 @@ from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .errors import InputError, KeyStoreError, LedgerExists
+from .errors import InputError, KeyStoreError, LedgerExists, shown
 
 if TYPE_CHECKING:  # imported where used: commands that sign nothing skip cryptography's ~20 ms
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -38,7 +38,7 @@ def check_name(name: str) -> str:
     """Return ``name`` if it is a valid key name, else raise InputError."""
     if not NAME_RE.match(name):
         raise InputError(
-            f"invalid key name {name!r}: use 1-64 letters, digits, '.', '_' or '-', "
+            f"invalid key name {shown(name)}: use 1-64 letters, digits, '.', '_' or '-', "
             "starting with a letter or digit"
         )
     return name
@@ -163,7 +163,7 @@ class KeyStore:
         """Generate a key pair and write its private key encrypted with ``passphrase``."""
         path = self.path(name)
         if path.exists():
-            raise LedgerExists(f"key {name!r} already exists at {path}")
+            raise LedgerExists(f"key {shown(name)} already exists at {path}")
         if not passphrase:
             raise KeyStoreError("a key needs a non-empty passphrase")
         from cryptography.hazmat.primitives import serialization
@@ -189,7 +189,7 @@ class KeyStore:
         try:
             mode = path.stat().st_mode
         except FileNotFoundError:
-            raise KeyStoreError(f"no key named {name!r} in {self.keys_dir}") from None
+            raise KeyStoreError(f"no key named {shown(name)} in {self.keys_dir}") from None
         if mode & (stat.S_IRWXG | stat.S_IRWXO):
             raise KeyStoreError(
                 f"key file {path} is accessible by others (mode {stat.S_IMODE(mode):o}); "
@@ -201,7 +201,7 @@ class KeyStore:
         try:
             private = serialization.load_pem_private_key(path.read_bytes(), password=passphrase)
         except (ValueError, TypeError) as exc:
-            raise KeyStoreError(f"cannot unlock key {name!r}: wrong passphrase or damaged key file") from exc
+            raise KeyStoreError(f"cannot unlock key {shown(name)}: wrong passphrase or damaged key file") from exc
         if not isinstance(private, Ed25519PrivateKey):
-            raise KeyStoreError(f"key {name!r} is not an Ed25519 key")
+            raise KeyStoreError(f"key {shown(name)} is not an Ed25519 key")
         return Signer(name, private)

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import InitVar, dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
-from ledger.errors import InputError, VerificationError
+from ledger.errors import InputError, VerificationError, shown
 from ledger.keys import verify_signature
 
 if TYPE_CHECKING:  # imported where used: commands that only parse notes skip cryptography's ~20 ms
@@ -297,7 +297,7 @@ def format_checkpoint(checkpoint: Checkpoint) -> str:
     if not origin or not _is_line(origin):
         raise InputError(f"checkpoint: origin {_preview(origin)} must be a non-empty line of text")
     if type(size) is not int or not 0 <= size <= MAX_TREE_SIZE:
-        raise InputError(f"checkpoint: tree size {size!r} is not in 0..2^64-1")
+        raise InputError(f"checkpoint: tree size {shown(size)} is not in 0..2^64-1")
     if not isinstance(root, bytes) or len(root) != _ROOT_SIZE:
         raise InputError(f"checkpoint: root hash must be {_ROOT_SIZE} bytes")
     for extension in checkpoint.extensions:
@@ -362,7 +362,7 @@ class Cosignature:
 def cosignature_message(text: str | bytes, timestamp: int) -> bytes:
     """Return the bytes a witness signs: ``cosignature/v1\\ntime <t>\\n`` + checkpoint text."""
     if type(timestamp) is not int or not 0 <= timestamp <= MAX_TIMESTAMP:
-        raise InputError(f"cosignature: timestamp {timestamp!r} is not in 0..2^63-1")
+        raise InputError(f"cosignature: timestamp {shown(timestamp)} is not in 0..2^63-1")
     body = text.encode("utf-8") if isinstance(text, str) else bytes(text)
     return f"{COSIGNATURE_V1_HEADER}time {timestamp}\n".encode("ascii") + body
 
@@ -566,7 +566,7 @@ def _check_key_name(name: str) -> None:
 
 def _check_alg(alg: int) -> None:
     if alg not in _ALGORITHMS:
-        raise InputError(f"unsupported signature type {alg!r}")
+        raise InputError(f"unsupported signature type {shown(alg)}")
 
 
 def _is_key_name(name: str) -> bool:

@@ -48,7 +48,7 @@ from typing import IO, TYPE_CHECKING, Any
 from . import backend
 from .canonical import canonical_bytes
 from .entry import content_digest
-from .errors import InputError, LedgerError, StorageError, UnknownRef
+from .errors import InputError, LedgerError, StorageError, UnknownRef, shown
 from .importer import Item, Planned, Resolver, parse_lines, recorded_ref, resolve_refs
 from .labels import Labels
 from .rules import check_occurred, check_refs, iter_refs
@@ -247,7 +247,7 @@ def plan_lines(lines: IO[bytes], ledger: Ledger, conn: Any, *, size: int) -> Ite
         for number, obj in parse_lines(lines):
             kind, body, label = obj["kind"], obj["body"], obj.get("label")
             if label is not None and label in given:
-                raise InputError(f"line {number}: label {label!r} is used twice")
+                raise InputError(f"line {number}: label {shown(label)} is used twice")
             where = f"line {number}"
             planned = _plan_line(kind, body, label, number, where, given, stored, resolver, size, salt)
             if planned is None:
@@ -286,7 +286,7 @@ def _plan_line(kind: str, body: dict[str, Any], label: str | None, number: int, 
         try:
             return _use_placeholder(ref[1:], given, salt, named, uses)
         except KeyError:  # nor does the line's own label name one yet
-            raise UnknownRef(f"line {number}: no earlier line has label {ref[1:]!r}") from None
+            raise UnknownRef(f"line {number}: no earlier line has label {shown(ref[1:])}") from None
 
     planned_body = resolve_refs(body, resolve)
     if kind == "key":

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from .errors import InvalidEntry
+from .errors import InvalidEntry, shown
 
 SOURCE_RELATIONS = frozenset({"derived-from", "quotes", "cites", "republishes", "primary-source"})
 CLAIM_SOURCE_RELATIONS = frozenset({"asserted-by", "reported-by", "evidenced-by"})
@@ -245,7 +245,7 @@ class KeyRing:
             if kid in self.keys:
                 raise InvalidEntry(f"key {kid[:12]} is already registered (entry {self.keys[kid].added})")
             if self.by_name(body["name"]) is not None:
-                raise InvalidEntry(f"a key named {body['name']!r} is already registered")
+                raise InvalidEntry(f"a key named {shown(body['name'])} is already registered")
             self.keys[kid] = KeyState(body["name"], public_key, seq)
         else:
             state = self.keys.get(body["key"])
@@ -254,7 +254,7 @@ class KeyRing:
             if state.revoked is not None:
                 raise InvalidEntry(f"key: {state.name} was already revoked at entry {state.revoked}")
             if state.name != body["name"]:
-                raise InvalidEntry(f"name: key {body['key'][:12]} is named {state.name!r}, not {body['name']!r}")
+                raise InvalidEntry(f"name: key {body['key'][:12]} is named {shown(state.name)}, not {shown(body['name'])}")
             if sum(1 for s in self.keys.values() if s.revoked is None) == 1:
                 raise InvalidEntry(f"key: {state.name} is the last active key; register another first")
             state.revoked = seq

@@ -20,7 +20,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from .errors import InputError
+from .errors import InputError, shown
 
 SCHEMA_PREFIX = "urn:claimledger:schemas:v1:"
 KINDS = ("key", "source", "claim", "link", "assessment", "correction", "erasure")
@@ -97,15 +97,18 @@ def _describe(error: Any) -> str:
     if error.validator == "pattern":
         what = error.schema.get("description") or error.parent and error.parent.schema.get("description")
         hint = f": expected {what[0].lower() if what[1:2].islower() else what[0]}{what[1:].rstrip('.')}" if what else ""
-        return f"{_where(error)}: {_short(error.instance)} is not valid{hint}"
-    if error.validator == "additionalProperties":
-        return f"{_where(error)}: {error.message}"
-    return f"{_where(error)}: {error.message}"
+        return f"{_where(error)}: {shown(error.instance)} is not valid{hint}"
+    limit = error.validator_value
+    if error.validator == "maxLength" and isinstance(error.instance, str):
+        return f"{_where(error)}: {len(error.instance):,} characters, more than the {limit:,} allowed"
+    if error.validator == "maxItems" and isinstance(error.instance, list):
+        return f"{_where(error)}: {len(error.instance):,} items, more than the {limit:,} allowed"
+    # jsonschema's messages quote the whole value: a 100 KB field would make a 100 KB line.
+    message = error.message.replace(repr(error.instance), shown(error.instance))
+    return f"{_where(error)}: {message if len(message) <= MESSAGE_LIMIT else message[:MESSAGE_LIMIT - 3] + '...'}"
 
 
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 60 else text[:57] + "..."
+MESSAGE_LIMIT = 240  # characters of jsonschema's own message
 
 
 def _ecma(pattern: str) -> str:
@@ -165,7 +168,7 @@ def entry_error(entry: Any) -> str | None:
         return "entry: not a JSON object"
     kind = entry.get("kind")
     if kind not in KINDS:
-        return f"kind: {kind!r} is not one of {', '.join(KINDS)}"
+        return f"kind: {shown(kind)} is not one of {', '.join(KINDS)}"
     try:
         if _fast_validator(kind)(entry):
             return None

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .canonical import canonical_bytes
-from .errors import InputError, VerificationError
+from .errors import InputError, VerificationError, shown
 
 DOMAIN = b"claimledger/commitment/v1\n"
 SALT_SIZE = 32
@@ -52,13 +52,13 @@ def is_commitment(value: Any) -> bool:
 
 def _parent(body: dict[str, Any], path: str) -> tuple[dict[str, Any], str]:
     if not PATH_RE.match(path):
-        raise InputError(f"invalid field {path!r}: give a body field such as name or reliability.reason")
+        raise InputError(f"invalid field {shown(path)}: give a body field such as name or reliability.reason")
     *head, last = path.split(".")
     node: Any = body
     for part in head:
         node = node.get(part) if isinstance(node, dict) else None
     if not isinstance(node, dict) or last not in node:
-        raise InputError(f"no field {path!r} to keep confidential in this entry")
+        raise InputError(f"no field {shown(path)} to keep confidential in this entry")
     return node, last
 
 
@@ -72,7 +72,7 @@ def commit(body: dict[str, Any], paths: list[str]) -> tuple[dict[str, Any], list
         parent, key = _parent(out, path)
         value = parent[key]
         if not isinstance(value, str):
-            raise InputError(f"field {path!r} is not text: only text fields can be confidential")
+            raise InputError(f"field {shown(path)} is not text: only text fields can be confidential")
         salt = os.urandom(SALT_SIZE)
         digest = commitment_of(path, salt, value)
         parent[key] = {"commitment": digest}
@@ -110,7 +110,7 @@ def check_reveal(doc: Any) -> dict[str, Any]:
     from .merkle import leaf_hash
 
     if not isinstance(doc, dict) or doc.get("format") != REVEAL_FORMAT:
-        raise InputError(f"not a reveal: expected format {REVEAL_FORMAT!r}")
+        raise InputError(f"not a reveal: expected format {shown(REVEAL_FORMAT)}")
     try:
         data = doc["entry"].encode("utf-8")
         path, value, salt = doc["field"], doc["value"], base64.b64decode(doc["salt"], validate=True)
@@ -127,7 +127,7 @@ def check_reveal(doc: Any) -> dict[str, Any]:
         raise VerificationError("reveal: the entry is not in canonical form")
     committed = committed_paths(entry.get("body", {}))
     if path not in committed:
-        raise VerificationError(f"reveal: entry {entry.get('seq')} has no confidential field {path!r}")
+        raise VerificationError(f"reveal: entry {entry.get('seq')} has no confidential field {shown(path)}")
     if len(salt) != SALT_SIZE or commitment_of(path, salt, value) != committed[path]:
-        raise VerificationError(f"reveal: value and salt do not open the commitment of {path!r}")
+        raise VerificationError(f"reveal: value and salt do not open the commitment of {shown(path)}")
     return entry

@@ -27,7 +27,7 @@ from .entry import (
     FORMAT_VERSION, ZERO_HASH, Entry, Envelopes, content_digest, make_entry, recorded_bound, utc_now,
 )
 from .errors import (AmbiguousRef, DigitsPastTheEnd, InputError, InvalidEntry, LedgerExists, LedgerNotFound, UnknownRef,
-                     VerificationError)
+                     VerificationError, shown)
 from .importer import Item, Planned, resolve_refs
 from .keys import Signer, check_name
 from .labels import Labels
@@ -140,7 +140,7 @@ class Ledger:
     def create(cls, target: str, *, origin: str, signer: Signer) -> Ledger:
         """Create an empty ledger at ``target`` whose first entry registers ``signer``."""
         if not ORIGIN_RE.match(origin):
-            raise InputError(f"invalid origin {origin!r}: use 1-255 printable ASCII characters, no spaces or '+'")
+            raise InputError(f"invalid origin {shown(origin)}: use 1-255 printable ASCII characters, no spaces or '+'")
         check_name(signer.name)  # entry 0 registers it: refuse before any table exists
         meta = {"origin": origin, "schema_version": SCHEMA_VERSION, "default_signer": signer.name}
         with new_storage(target) as (engine, url, conn):
@@ -186,7 +186,7 @@ class Ledger:
             if missing:
                 raise InputError(f"ledger at {url} lacks the {missing[0]} table: it was made by an older claimledger")
         if meta.get("schema_version") != SCHEMA_VERSION:
-            raise InputError(f"ledger at {url} has storage version {meta.get('schema_version')!r}, expected {SCHEMA_VERSION}")
+            raise InputError(f"ledger at {url} has storage version {shown(meta.get('schema_version'))}, expected {SCHEMA_VERSION}")
         return cls(engine, url, meta)
 
     def close(self) -> None:
@@ -696,7 +696,7 @@ class Ledger:
         try:
             body = resolve_refs(item.body, resolve)
         except KeyError as exc:
-            raise UnknownRef(f"no earlier line has label {exc.args[0]!r}") from None
+            raise UnknownRef(f"no earlier line has label {shown(exc.args[0])}") from None
         return item if body is item.body else Item(item.kind, body, item.label, item.where, item.secrets)
 
     def _check(self, item: Item, *, seq: int, prev: bytes, recorded_at: str, signer_hex: str) -> None:
@@ -709,7 +709,7 @@ class Ledger:
         if body_valid(item.kind, item.body):
             for name in integer_fields(item.kind):
                 if isinstance(number := item.body.get(name), float):  # the schema let 2.0 pass as an integer
-                    raise InvalidEntry(f"{item.kind} body: {name}: {number!r} is not an integer: bodies hold integers only")
+                    raise InvalidEntry(f"{item.kind} body: {name}: {shown(number)} is not an integer: bodies hold integers only")
             check_occurred(item.body)
             return
         envelope = {
@@ -757,7 +757,7 @@ class Ledger:
         paths = list(dict.fromkeys(paths or committed))
         unknown = [p for p in paths if p not in committed]
         if unknown:
-            raise InputError(f"entry {seq} has no confidential field {unknown[0]!r}")
+            raise InputError(f"entry {seq} has no confidential field {shown(unknown[0])}")
         held = self.secrets(seq)
         if not any(p in held for p in paths):
             raise InputError(f"the secrets of entry {seq} ({', '.join(paths)}) were already erased")
@@ -809,7 +809,7 @@ class Ledger:
                 raise
         prefix = ref.lower()
         if not re.fullmatch(r"[0-9a-f]{4,64}", prefix):
-            raise UnknownRef(f"invalid ref {ref!r}: give a seq number or at least 4 hex digits of a leaf hash")
+            raise UnknownRef(f"invalid ref {shown(ref)}: give a seq number or at least 4 hex digits of a leaf hash")
         rows = self._by_prefix(prefix)
         if not rows:
             raise UnknownRef(f"no entry has a leaf hash starting {prefix}")
@@ -846,7 +846,7 @@ class Ledger:
             try:
                 since = recorded_bound(since, end=False)
             except ValueError:
-                raise InputError(f"invalid --since {since!r}: give YYYY-MM-DD or an RFC 3339 time") from None
+                raise InputError(f"invalid --since {shown(since)}: give YYYY-MM-DD or an RFC 3339 time") from None
         query = select(LOG.c.seq, LOG.c.leaf_hash, LOG.c.data).where(LOG.c.seq >= start).order_by(LOG.c.seq)
         if kind is not None:
             query = query.where(LOG.c.kind == kind)
@@ -875,7 +875,7 @@ class Ledger:
         try:
             bound = recorded_bound(when, end=True)
         except ValueError:
-            raise InputError(f"invalid --as-of {when!r}: give a seq, YYYY-MM-DD or an RFC 3339 UTC time") from None
+            raise InputError(f"invalid --as-of {shown(when)}: give a seq, YYYY-MM-DD or an RFC 3339 UTC time") from None
         with backend.translate_errors(), self.engine.connect() as conn:
             # recorded_at never decreases along the log, so the index answers this at once
             seq = conn.execute(

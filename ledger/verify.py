@@ -31,7 +31,7 @@ from sqlalchemy.engine import Connection, Engine
 from . import backend, collector
 from .canonical import canonical_bytes, loads_stored
 from .entry import ZERO_HASH, content_of, signed_message
-from .errors import InputError, InvalidEntry, LedgerError, StorageError, VerificationError
+from .errors import InputError, InvalidEntry, LedgerError, StorageError, VerificationError, shown
 from .keys import key_id, verify_signature
 from .merkle import CompactRange, leaf_hash, range_nodes
 from .rules import KeyRing, check_refs, check_times
@@ -98,10 +98,10 @@ def check_entry(
     if value["seq"] != seq:
         return f"entry claims seq {value['seq']}"
     if value["log"] != origin:
-        return f"entry belongs to ledger {value['log']!r}, not {origin!r}"
+        return f"entry belongs to ledger {shown(value['log'])}, not {shown(origin)}"
     for column, stored in (("kind", kind), ("recorded_at", recorded_at), ("signer", signer)):
         if value[column] != stored:
-            return f"query column {column} is {stored!r} but the entry says {value[column]!r}"
+            return f"query column {column} is {shown(stored)} but the entry says {shown(value[column])}"
     if content is not None and content != sha256(content_of(data, value["kind"])).digest():
         return "query column content does not match the entry's kind and body"
     public_key = keys.get(value["signer"])

@@ -228,6 +228,7 @@ def one_error_line(result: Result) -> str:
     assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1 and result.stderr.endswith("\n"), \
         repr(result.stderr[:2000])
     assert "Traceback" not in result.output
+    assert len(result.stderr) <= 500, result.stderr[:500]  # a clear line quotes no 20,000 characters
     return result.stderr
 
 

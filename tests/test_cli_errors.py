@@ -36,6 +36,7 @@ def check_error(result, code: int, message: str) -> None:
     assert result.exit_code == code, (result.exit_code, result.output)
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
+    assert len(lines[0]) <= 500, lines[0][:500]  # one clear line, whatever the input held
     assert message in lines[0], lines[0]
     assert result.stdout == ""
     assert "Traceback" not in result.output
@@ -174,6 +175,11 @@ def test_cli_unregistered_local_key_is_refused(seeded, db_target, key_home):
         (b'{"kind": "claim", "body": {"text": "c", "asserted_by": ["' + b"ab" * 32 + b'\\n"]}}\n', "line 1: claim body.asserted_by[0]: 'ababab"),
         (b'{"kind": "assessment", "body": {"target": "#1", "by": "x", "stance": "denies", "finding": "y", "credibility": 9007199254740993}}\n',
          "line 1: assessment body.credibility: 9007199254740993 is greater than the maximum of 6"),
+        # Values far past a limit are measured, not quoted: the line stays one short line.
+        (b'{"kind": "source", "body": {"name": "' + b"x" * 100_000 + b'", "type": "person"}}\n',
+         "line 1: source body.name: 100,000 characters, more than the 20,000 allowed"),
+        (b'{"kind": "source", "body": {"name": ["' + b"y" * 100_000 + b'"], "type": "person"}}\n',
+         "line 1: source body.name: ['yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy... (100,004 characters) is not of type 'string'"),
     ],
 )
 def test_cli_bad_import_is_exit_2_and_records_nothing(seeded, db_target, tmp_path, content, message):
