@@ -187,6 +187,9 @@ class Ledger:
                 raise InputError(f"ledger at {url} lacks the {missing[0]} table: it was made by an older claimledger")
         if meta.get("schema_version") != SCHEMA_VERSION:
             raise InputError(f"ledger at {url} has storage version {shown(meta.get('schema_version'))}, expected {SCHEMA_VERSION}")
+        if not meta.get("origin"):  # every entry names it: nothing can be checked or signed without it
+            raise VerificationError(f"ledger at {url} has lost its origin from the meta table: its storage is damaged "
+                                    "(every entry names the origin, as \"log\")")
         return cls(engine, url, meta)
 
     def close(self) -> None:

@@ -252,3 +252,18 @@ def test_cli_a_damaged_stored_entry_stops_every_reader_with_one_line_naming_it(s
     for args in READERS:
         result = seeded(*(arg.replace("{tmp}", str(tmp_path)) for arg in args))
         check_error(result, 1, "error: entry 3: stored bytes are not an entry (")
+
+
+def test_cli_a_ledger_that_lost_its_origin_says_so_in_one_line(seeded, db_target, tmp_path):
+    """The meta table's origin is named by every entry; without it nothing can be
+    checked or signed, and every command says the storage is damaged."""
+    from sqlalchemy import text
+
+    from ledger.store import Ledger
+
+    led = Ledger.open(db_target)
+    with led.engine.begin() as conn:
+        conn.execute(text("DELETE FROM meta WHERE key = 'origin'"))
+    led.close()
+    for args in (["verify"], ["log"], ["source", "add", "x", "--type", "person"], ["report", "-o", str(tmp_path / "r.html")]):
+        check_error(seeded(*args), 1, "has lost its origin from the meta table: its storage is damaged")
