@@ -35,7 +35,7 @@ from .merkle import CompactRange, leaf_hash, range_nodes, root_from_nodes
 from .rules import KeyRing, Recent, check_occurred, check_refs, iter_refs
 from .schema import body_valid, entry_error, integer_fields
 from .checkpoints import DEFAULT_EVERY, Cadence, StoredCheckpoint, last_issued, latest, parse_every, sign_checkpoint
-from .secrets import Secret, commit, committed_paths
+from .secrets import Secret, commit, commitment_of, committed_paths
 from .tables import LOG, META, NAMES, REFS, SECRETS
 from .writer import BatchWriter, Conflict
 
@@ -744,10 +744,29 @@ class Ledger:
                                 [(checkpoint_id, witness, timestamp, line)])
 
     def secrets(self, seq: int) -> dict[str, Secret]:
-        """The values behind entry ``seq``'s confidential fields that are still held."""
+        """The values behind entry ``seq``'s confidential fields that are still held,
+        each checked to open the commitment the entry logs: a value that does not (a
+        damaged secret table) raises VerificationError rather than reach a reveal."""
         with backend.translate_errors(), self.engine.connect() as conn:
             rows = conn.execute(select(SECRETS).where(SECRETS.c.seq == seq)).all()
-        return {r.path: Secret(r.path, bytes(r.salt), loads_stored(r.value.encode("utf-8")), r.commitment) for r in rows}
+        logged = committed_paths(self.entry(seq).body) if rows else {}
+        held = {}
+        for r in rows:
+            try:
+                value = loads_stored(r.value.encode("utf-8"))
+            except (ValueError, InputError, UnicodeError):
+                value = _UNREADABLE
+            salt = bytes(r.salt)
+            if value is _UNREADABLE or logged.get(r.path) != r.commitment or commitment_of(r.path, salt, value) != r.commitment:
+                raise VerificationError(f"the value held for its field {shown(r.path)} does not open the commitment the entry "
+                                        "logs: the secret table is damaged", seq=seq)
+            held[r.path] = Secret(r.path, salt, value, r.commitment)
+        return held
+
+    def held_paths(self, seq: int) -> set[str]:
+        """The confidential fields of entry ``seq`` whose values are still held (not erased)."""
+        with backend.translate_errors(), self.engine.connect() as conn:
+            return set(conn.execute(select(SECRETS.c.path).where(SECRETS.c.seq == seq)).scalars())
 
     def erase(self, seq: int, paths: list[str] | None, *, reason: str, signer: Signer) -> Entry:
         """Destroy the secrets behind confidential fields of entry ``seq`` (all, or ``paths``)
@@ -761,7 +780,7 @@ class Ledger:
         unknown = [p for p in paths if p not in committed]
         if unknown:
             raise InputError(f"entry {seq} has no confidential field {shown(unknown[0])}")
-        held = self.secrets(seq)
+        held = self.held_paths(seq)  # not their values: a damaged one can be erased too
         if not any(p in held for p in paths):
             raise InputError(f"the secrets of entry {seq} ({', '.join(paths)}) were already erased")
 
@@ -1022,6 +1041,9 @@ def _check_signer(ring: KeyRing, seq: int, kind: str, body: dict[str, Any], sign
     """InvalidEntry unless ``signer`` holds the key the ring says signs this entry."""
     if ring.signing_key(seq, kind, body, signer.key_id.hex()) != signer.public_key:
         raise InvalidEntry(f"signer {signer.name} is not the registered key of that name")
+
+
+_UNREADABLE = object()  # a held value that does not parse
 
 
 class _GivenHere(Exception):

@@ -149,3 +149,35 @@ def test_bundle_with_a_chosen_reveal(leaker, cli_invoke, tmp_path):
     assert result.exit_code == 2 and "no confidential field 'note' is held" in result.stderr
     result = cli_invoke("export", "--reveal", f"{entry.seq}:name")
     assert result.exit_code == 2 and "--reveal goes with --bundle" in result.stderr
+
+
+SECRET_DAMAGE = {
+    "a value that is not JSON": "value = 'not json'",
+    "another value": "value = '\"John Doe\"'",
+    "another salt": "salt = :zero",
+    "another commitment": "commitment = :zero_hex",
+}
+
+
+@pytest.mark.parametrize("damage", list(SECRET_DAMAGE))
+def test_a_damaged_secret_is_refused_not_revealed_and_can_still_be_erased(leaker, runner, db_target, tmp_path, damage):
+    """What a reveal hands over must open the logged commitment: a secret table damaged
+    behind the ledger's back makes ``reveal`` refuse in one line, where it wrote a reveal
+    that check-reveal then rejects; erasing the damaged value still works."""
+    from sqlalchemy import text
+
+    from ledger.cli.main import cli
+
+    ledger, entry = leaker
+    with ledger.engine.begin() as conn:
+        conn.execute(text(f"UPDATE secret SET {SECRET_DAMAGE[damage]} WHERE seq = :seq AND path = 'name'"),
+                     {"seq": entry.seq, "zero": bytes(32), "zero_hex": "00" * 32})
+    out = tmp_path / "name.reveal.json"
+    result = runner.invoke(cli, ["--db", db_target, "reveal", str(entry.seq), "name", "-o", str(out)])
+    assert result.exit_code == 1, result.output
+    assert result.stderr == (f"error: entry {entry.seq}: the value held for its field 'name' does not open the commitment "
+                             "the entry logs: the secret table is damaged\n")
+    assert not out.exists() or out.read_bytes() == b""
+    result = runner.invoke(cli, ["--db", db_target, "erase", str(entry.seq), "name", "--reason", "damaged"])
+    assert result.exit_code == 0, result.output
+    assert set(ledger.secrets(entry.seq)) == {"contact"}
