@@ -185,6 +185,13 @@ def export(ctx: click.Context, fmt: str, output: Any, bundle_path: str | None, c
         raise click.UsageError("--claim goes with --bundle, --format prov or --format claimreview")
     if reveals and bundle_path is None:
         raise click.UsageError("--reveal goes with --bundle")
+    if bundle_path is not None:
+        from click.core import ParameterSource
+
+        given = [flag for name, flag in (("output", "-o/--output"), ("fmt", "--format"))
+                 if ctx.get_parameter_source(name) is not ParameterSource.DEFAULT]
+        if given:  # else one of them would be ignored without a word
+            raise click.UsageError(f"{given[0]} goes with the log export; --bundle FILE writes the bundle to FILE")
     from .common import refuse_ledger_path
 
     refuse_ledger_path(ctx, bundle_path if bundle_path is not None else output.name)

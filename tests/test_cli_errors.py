@@ -267,3 +267,15 @@ def test_cli_a_ledger_that_lost_its_origin_says_so_in_one_line(seeded, db_target
     led.close()
     for args in (["verify"], ["log"], ["source", "add", "x", "--type", "person"], ["report", "-o", str(tmp_path / "r.html")]):
         check_error(seeded(*args), 1, "has lost its origin from the meta table: its storage is damaged")
+
+
+@pytest.mark.parametrize("extra, flag", [(["-o", "{tmp}/out.jsonl"], "-o/--output"), (["--format", "csv"], "--format")])
+def test_cli_export_bundle_refuses_the_log_exports_options(seeded, db_target, tmp_path, extra, flag):
+    """--bundle FILE writes FILE: an -o or --format beside it was ignored without a word
+    (``--bundle 2 -o b.json`` wrote a bundle named 2)."""
+    before, out = db_fingerprint(db_target), tmp_path / "out"
+    out.mkdir()
+    args = ["export", "--bundle", str(out / "b.json"), *(a.replace("{tmp}", str(out)) for a in extra)]
+    check_error(seeded(*args), 2, f"error: {flag} goes with the log export; --bundle FILE writes the bundle to FILE")
+    assert list(out.iterdir()) == []
+    assert db_fingerprint(db_target) == before
