@@ -110,8 +110,8 @@ class Group(click.Group):
         except Exception as exc:
             from ledger.errors import LedgerError
 
-            if isinstance(exc, LedgerError):
-                click.echo(f"error: {one_line(str(exc))}", err=True)
+            if isinstance(exc, LedgerError):  # with what the library noted, e.g. what an import recorded first
+                click.echo(f"error: {one_line('; '.join([str(exc), *getattr(exc, '__notes__', ())]))}", err=True)
                 ctx.exit(exc.exit_code)
             if isinstance(exc, UnicodeError):  # undecodable bytes in an argument or a file
                 click.echo(f"error: not valid text: {one_line(str(exc))}", err=True)

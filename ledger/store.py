@@ -26,8 +26,8 @@ from .canonical import canonical_bytes, loads_stored
 from .entry import (
     FORMAT_VERSION, ZERO_HASH, Entry, Envelopes, content_digest, make_entry, recorded_bound, utc_now,
 )
-from .errors import (AmbiguousRef, DigitsPastTheEnd, InputError, InvalidEntry, LedgerExists, LedgerNotFound, UnknownRef,
-                     VerificationError, shown)
+from .errors import (AmbiguousRef, DigitsPastTheEnd, InputError, InvalidEntry, LedgerError, LedgerExists, LedgerNotFound,
+                     UnknownRef, VerificationError, shown)
 from .importer import Item, Planned, resolve_refs
 from .keys import Signer, check_name
 from .labels import Labels
@@ -343,6 +343,7 @@ class Ledger:
             writer = BatchWriter(lambda p: self._write_prepared(p, every, signer))
             tip = None
 
+        stopped: LedgerError | None = None
         try:
             first, largest = (BATCH_SIZE, MAX_BATCH_SIZE) if batch_size is None else (batch_size, batch_size)
             for batch in _batches(items, first, largest):
@@ -363,10 +364,17 @@ class Ledger:
                 inflight.append(prepared)
                 writer.submit(prepared)
             settle()
+        except LedgerError as exc:
+            stopped = exc
+            raise
         finally:  # whatever stops the import, the batches committed are reported
             landed(writer.finish())
             if own_labels is not None:
                 own_labels.close()
+            if stopped is not None and total.recorded:  # the ledger did change: say how
+                there = f", {_count(total.skipped, 'line', 'lines')} already there" if total.skipped else ""
+                stopped.add_note(f"the batches before it were recorded ({_count(total.recorded, 'entry', 'entries')} "
+                                 f"added{there}); the same import again goes on from there")
         return total
 
     def _commit(self, batch: list[Item], signer: Signer, labels: MutableMapping[str, str],
@@ -1044,6 +1052,10 @@ def _check_signer(ring: KeyRing, seq: int, kind: str, body: dict[str, Any], sign
 
 
 _UNREADABLE = object()  # a held value that does not parse
+
+
+def _count(n: int, one: str, many: str) -> str:
+    return f"{n:,} {one if n == 1 else many}"
 
 
 class _GivenHere(Exception):

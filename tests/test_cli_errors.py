@@ -279,3 +279,26 @@ def test_cli_export_bundle_refuses_the_log_exports_options(seeded, db_target, tm
     check_error(seeded(*args), 2, f"error: {flag} goes with the log export; --bundle FILE writes the bundle to FILE")
     assert list(out.iterdir()) == []
     assert db_fingerprint(db_target) == before
+
+
+def test_cli_import_stopped_by_a_bad_line_says_what_it_recorded_before(seeded, db_target, tmp_path):
+    """A batch lands whole or not at all, and those before a bad line's batch stay: the
+    error says so and how many, and the same import, once the line is mended, goes on."""
+    from ledger.store import Ledger
+
+    good = [json.dumps({"kind": "source", "body": {"name": f"s{n}", "type": "person"}}) for n in range(30)]
+    bad = good[:24] + ['{"kind": "source", "body": {"type": "person"}}'] + good[25:]
+    path = tmp_path / "lines.jsonl"
+    path.write_text("\n".join(bad) + "\n")
+    result = seeded("import", "--batch-size", "10", str(path))
+    check_error(result, 2, "error: line 25: source body: 'name' is a required property; the batches before it were "
+                           "recorded (20 entries added); the same import again goes on from there")
+    led = Ledger.open(db_target)
+    assert led.size() == 3 + 20
+    led.close()
+    before = db_fingerprint(db_target)
+    again = seeded("import", "--batch-size", "10", str(path))  # nothing new lands: the ledger is as it was
+    check_error(again, 2, "error: line 25: source body: 'name' is a required property")
+    assert "recorded" not in again.stderr and db_fingerprint(db_target) == before
+    path.write_text("\n".join(good) + "\n")
+    assert seeded("import", "--batch-size", "10", str(path)).stdout == "imported 10 entries; skipped 20 already recorded; the ledger now has 33\n"
