@@ -181,6 +181,13 @@ def _driver_operational_errors() -> tuple[type[BaseException], ...]:
     return tuple(errors)
 
 
+def _failure(message: str) -> str:
+    """What kind of storage failure a driver's message tells of: the database could not
+    be reached or locked, or it took the statement and could not write it."""
+    full = ("disk is full", "disk full", "no space left", "disk i/o error", "readonly database", "read-only")
+    return "database write failed" if any(words in message.lower() for words in full) else "database unavailable"
+
+
 @contextmanager
 def translate_errors() -> Iterator[None]:
     """Turn driver errors about locks and connections into StorageError (exit 3)."""
@@ -188,9 +195,9 @@ def translate_errors() -> Iterator[None]:
         yield
     except _driver_operational_errors() as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise StorageError(f"database unavailable: {message}") from exc
+        raise StorageError(f"{_failure(message)}: {message}") from exc
     except OperationalError as exc:
-        raise StorageError(f"database unavailable: {_first_line(exc)}") from exc
+        raise StorageError(f"{_failure(_first_line(exc))}: {_first_line(exc)}") from exc
     except DBAPIError as exc:
         if exc.connection_invalidated:
             raise StorageError(f"database connection lost: {_first_line(exc)}") from exc

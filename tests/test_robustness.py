@@ -307,3 +307,36 @@ def test_planned_import_beside_other_writers_names_the_right_entries(ledger, sig
     for n, claim in enumerate(claims):
         named = [f"bulk {n}", f"bulk {n - 700}"] if n >= 700 else [f"bulk {n}"]
         assert [name_of[h] for h in claim.body["asserted_by"]] == named
+
+
+def test_a_full_disk_stops_an_import_cleanly_and_the_same_import_resumes(signer, tmp_path):
+    """SQLite's page limit stands in for the disk filling up (SQLITE_FULL, as a full disk
+    gives): the import stops with StorageError (exit 3) naming it, what landed is whole
+    batches that verify, and once there is room the same import records the rest once."""
+    from sqlalchemy import event
+
+    from ledger.errors import StorageError
+    from ledger.importer import Item
+
+    path = tmp_path / "full.db"
+    led = Ledger.create(str(path), origin="full.example/desk", signer=signer)
+    items = [Item("source", {"name": f"source {n} " + "x" * 400, "type": "person"}) for n in range(3000)]
+    room = {"pages": (path.stat().st_size // 4096) + 200}  # some batches' worth, not all
+
+    @event.listens_for(led.engine, "connect")
+    def limit(dbapi_conn, _record):
+        dbapi_conn.execute(f"PRAGMA max_page_count = {room['pages']}")
+
+    led.engine.dispose()  # connections made from now on have the limit
+    with pytest.raises(StorageError, match="database or disk is full") as info:
+        led.append_many(items, signer=signer, batch_size=250, checkpoint_every=0)
+    assert "the batches before it were recorded" in "; ".join(getattr(info.value, "__notes__", ()))
+    landed = led.size() - 1
+    assert 0 < landed < 3000 and landed % 250 == 0
+    assert verify_ledger(led).size == landed + 1
+    room["pages"] = 1 << 30
+    led.engine.dispose()
+    done = led.append_many(items, signer=signer, batch_size=250, skip_existing=True, checkpoint_every=0)
+    assert (done.recorded, done.skipped) == (3000 - landed, landed)
+    assert verify_ledger(led).size == 3001
+    led.close()
