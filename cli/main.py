@@ -92,8 +92,8 @@ class Group(click.Group):
         except click.ClickException as exc:
             click.echo(f"error: {one_line(exc.format_message())}", err=True)
             code = exc.exit_code
-        except click.Abort:
-            click.echo("error: aborted", err=True)
+        except click.Abort as exc:  # Ctrl-C: with what the library noted, e.g. what an import recorded first
+            click.echo(f"error: {one_line('; '.join(['aborted', *getattr(exc.__cause__, '__notes__', ())]))}", err=True)
             code = 1
         code = code if isinstance(code, int) else 0
         if not standalone_mode:
@@ -107,6 +107,10 @@ class Group(click.Group):
             raise
         except click.ClickException:
             raise
+        except KeyboardInterrupt as exc:  # before click's handler, which writes an empty line first
+            if sys.stderr.isatty():
+                click.echo(err=True)  # past the ^C the terminal echoed
+            raise click.Abort() from exc
         except Exception as exc:
             from ledger.errors import LedgerError
 

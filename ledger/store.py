@@ -343,7 +343,7 @@ class Ledger:
             writer = BatchWriter(lambda p: self._write_prepared(p, every, signer))
             tip = None
 
-        stopped: LedgerError | None = None
+        stopped: LedgerError | KeyboardInterrupt | None = None
         try:
             first, largest = (BATCH_SIZE, MAX_BATCH_SIZE) if batch_size is None else (batch_size, batch_size)
             for batch in _batches(items, first, largest):
@@ -364,7 +364,7 @@ class Ledger:
                 inflight.append(prepared)
                 writer.submit(prepared)
             settle()
-        except LedgerError as exc:
+        except (LedgerError, KeyboardInterrupt) as exc:
             stopped = exc
             raise
         finally:  # whatever stops the import, the batches committed are reported

@@ -340,3 +340,32 @@ def test_a_full_disk_stops_an_import_cleanly_and_the_same_import_resumes(signer,
     assert (done.recorded, done.skipped) == (3000 - landed, landed)
     assert verify_ledger(led).size == 3001
     led.close()
+
+
+def test_ctrl_c_stops_an_import_saying_what_it_recorded_and_the_same_import_resumes(ledger, key_home, db_target, tmp_path):
+    """SIGINT, as Ctrl-C sends it, mid-import: exit 1 and one line that says how many
+    entries landed; they are whole batches that verify, and the import run again records
+    the rest once."""
+    env = {**os.environ, "CLAIMLEDGER_HOME": str(key_home), "CLAIMLEDGER_PASSPHRASE": PASSPHRASE}
+    lines = _lines(6000, 0, 0)
+    path = tmp_path / "lines.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    args = [sys.executable, "-m", "ledger.cli.main", "--db", db_target, "import", "--batch-size", "25", str(path)]
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    give_up = time.monotonic() + 120
+    while ledger.size() < 1 + 100 and proc.poll() is None and time.monotonic() < give_up:
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=120)
+    landed = ledger.size() - 1
+    if proc.returncode == 0:  # the machine finished all 6,000 lines before the signal came: nothing to test
+        pytest.skip(f"the import ended before Ctrl-C ({out.strip()})")
+    assert proc.returncode == 1, err
+    assert err.count("\n") == 1 and out == "", (out, err)
+    assert err.startswith(f"error: aborted; the batches before it were recorded ({landed:,} entries added)"), err
+    assert 100 <= landed < 6000 and landed % 25 == 0
+    assert verify_ledger(ledger).size == landed + 1
+    again = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == f"imported {6000 - landed:,} entries; skipped {landed:,} already recorded; the ledger now has 6001\n".replace(",", "")
+    assert verify_ledger(ledger).size == 6001
