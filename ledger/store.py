@@ -373,8 +373,9 @@ class Ledger:
                 own_labels.close()
             if stopped is not None and total.recorded:  # the ledger did change: say how
                 there = f", {_count(total.skipped, 'line', 'lines')} already there" if total.skipped else ""
+                again = "; the same import again goes on from there" if skip_existing else ""  # it skips what is recorded
                 stopped.add_note(f"the batches before it were recorded ({_count(total.recorded, 'entry', 'entries')} "
-                                 f"added{there}); the same import again goes on from there")
+                                 f"added{there}){again}")
         return total
 
     def _commit(self, batch: list[Item], signer: Signer, labels: MutableMapping[str, str],
