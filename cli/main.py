@@ -31,6 +31,12 @@ def one_line(message: str) -> str:
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
+def with_notes(message: str, exc: BaseException | None) -> str:
+    """``message`` and what the library noted on ``exc`` (``add_note``: what an import
+    recorded before it stopped, say), as one line."""
+    return one_line("; ".join([message, *getattr(exc, "__notes__", ())]))
+
+
 class State:
     """What every command shares: where the ledger is, opened on first use."""
 
@@ -92,8 +98,8 @@ class Group(click.Group):
         except click.ClickException as exc:
             click.echo(f"error: {one_line(exc.format_message())}", err=True)
             code = exc.exit_code
-        except click.Abort as exc:  # Ctrl-C: with what the library noted, e.g. what an import recorded first
-            click.echo(f"error: {one_line('; '.join(['aborted', *getattr(exc.__cause__, '__notes__', ())]))}", err=True)
+        except click.Abort as exc:  # Ctrl-C
+            click.echo(f"error: {with_notes('aborted', exc.__cause__)}", err=True)
             code = 1
         code = code if isinstance(code, int) else 0
         if not standalone_mode:
@@ -114,8 +120,8 @@ class Group(click.Group):
         except Exception as exc:
             from ledger.errors import LedgerError
 
-            if isinstance(exc, LedgerError):  # with what the library noted, e.g. what an import recorded first
-                click.echo(f"error: {one_line('; '.join([str(exc), *getattr(exc, '__notes__', ())]))}", err=True)
+            if isinstance(exc, LedgerError):
+                click.echo(f"error: {with_notes(str(exc), exc)}", err=True)
                 ctx.exit(exc.exit_code)
             if isinstance(exc, UnicodeError):  # undecodable bytes in an argument or a file
                 click.echo(f"error: not valid text: {one_line(str(exc))}", err=True)
