@@ -1,7 +1,8 @@
 """The ``claimledger`` group: global options, the ledger opened once, errors mapped once.
 
-Exit codes: 0 ok; 1 the ledger (or input) does not verify; 2 bad input or usage;
-3 environment failure (database unreachable or locked past the timeout).
+Exit codes: 0 ok; 1 the ledger (or input) does not verify, its storage is damaged, or
+Ctrl-C; 2 bad input or usage; 3 environment failure (database unreachable, locked past
+the timeout, or full).
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ import sys
 from typing import Any
 
 import click
-
-
 
 LONGEST_WORD = 100  # characters of one run without spaces that an error line shows whole
 LONGEST_LINE = 480  # with "error: " before it, under 500
