@@ -245,7 +245,9 @@ def copy(ctx: click.Context, target: str, as_json: bool) -> None:
     if as_json:
         echo_json({"ok": True, "size": report.size, "root": report.root.hex()})
     else:
-        click.echo(f"copied {count_entries(report.size)} to {target}; both verify with root {report.root.hex()}")
+        from ledger.backend import shown_url
+
+        click.echo(f"copied {count_entries(report.size)} to {shown_url(target)}; both verify with root {report.root.hex()}")
 
 
 def register(cli: click.Group) -> None:

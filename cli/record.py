@@ -42,9 +42,10 @@ def init(ctx: click.Context, origin: str | None, key_name: str) -> None:
 
     check_name(key_name)
     if Ledger.exists(ctx.obj.db):  # before any key file is made for it
+        from ledger.backend import shown_url
         from ledger.errors import LedgerExists
 
-        raise LedgerExists(f"a ledger already exists at {ctx.obj.db}")
+        raise LedgerExists(f"a ledger already exists at {shown_url(ctx.obj.db)}")
     origin = origin or f"claimledger/{secrets.token_hex(8)}"
     store = KeyStore()
     if store.exists(key_name):
@@ -53,7 +54,9 @@ def init(ctx: click.Context, origin: str | None, key_name: str) -> None:
         signer = store.create(key_name, passphrase(f"Passphrase for new key {key_name}", confirm=True))
     ledger = Ledger.create(ctx.obj.db, origin=origin, signer=signer)
     ledger.close()
-    click.echo(f"created ledger {origin} at {ctx.obj.db}; first key {key_name} ({signer.key_id.hex()[:12]})")
+    from ledger.backend import shown_url
+
+    click.echo(f"created ledger {origin} at {shown_url(ctx.obj.db)}; first key {key_name} ({signer.key_id.hex()[:12]})")
 
 
 @click.group()

@@ -8,6 +8,7 @@ errors look like when the database is locked or unreachable.
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
@@ -35,13 +36,22 @@ if (bytes, sqlite3.PrepareProtocol) not in sqlite3.adapters:
     sqlite3.register_adapter(bytes, bytes.__bytes__)
 
 
+def shown_url(url: str) -> str:
+    """``url`` for a message, its password masked: an error line ends up in terminals
+    seen over a shoulder, in pasted tickets and in CI logs."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:  # not a URL SQLAlchemy reads: mask what looks like user:password@
+        return re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+
+
 def normalise_url(target: str) -> str:
     """Accept a SQLAlchemy URL or a plain file path (meaning SQLite)."""
     if "://" in target:
         try:
             make_url(target)
         except ArgumentError as exc:
-            raise InputError(f"invalid database URL {shown(target)}") from exc
+            raise InputError(f"invalid database URL {shown(shown_url(target))}") from exc
         return target
     return f"sqlite:///{Path(target).expanduser()}"
 
@@ -77,7 +87,7 @@ def create(url: str, *, must_exist: bool, read_only: bool = False) -> Engine:
         connect_args = {"prepare_threshold": None} if make_url(url).get_backend_name() == "postgresql" else {}
         return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
     except (ArgumentError, ImportError) as exc:
-        raise InputError(f"cannot use database URL {shown(url)}: {exc}") from exc
+        raise InputError(f"cannot use database URL {shown(shown_url(url))}: {exc}") from exc
 
 
 def _sqlite_transactions(engine: Engine, *, read_only: bool) -> None:

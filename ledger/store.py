@@ -117,7 +117,7 @@ def new_storage(target: str) -> Iterator[tuple[Engine, str, Connection]]:
     engine = backend.create(url, must_exist=False)
     with backend.translate_errors(), engine.begin() as conn:
         if conn.dialect.has_table(conn, "log"):
-            raise LedgerExists(f"a ledger already exists at {url}")
+            raise LedgerExists(f"a ledger already exists at {backend.shown_url(url)}")
         from .models import Meta  # the definition; only creating tables needs it
 
         Meta.metadata.create_all(conn)
@@ -180,15 +180,15 @@ class Ledger:
 
             present = set(inspect(conn).get_table_names())  # one query, not one a table
             if "meta" not in present:
-                raise LedgerNotFound(f"no ledger at {url} (create one with: claimledger init)")
+                raise LedgerNotFound(f"no ledger at {backend.shown_url(url)} (create one with: claimledger init)")
             meta = {k: v for k, v in conn.execute(select(META.c.key, META.c.value))}
             missing = [t for t in NAMES if t not in present]
             if missing:
-                raise InputError(f"ledger at {url} lacks the {missing[0]} table: it was made by an older claimledger")
+                raise InputError(f"ledger at {backend.shown_url(url)} lacks the {missing[0]} table: it was made by an older claimledger")
         if meta.get("schema_version") != SCHEMA_VERSION:
-            raise InputError(f"ledger at {url} has storage version {shown(meta.get('schema_version'))}, expected {SCHEMA_VERSION}")
+            raise InputError(f"ledger at {backend.shown_url(url)} has storage version {shown(meta.get('schema_version'))}, expected {SCHEMA_VERSION}")
         if not meta.get("origin"):  # every entry names it: nothing can be checked or signed without it
-            raise VerificationError(f"ledger at {url} has lost its origin from the meta table: its storage is damaged "
+            raise VerificationError(f"ledger at {backend.shown_url(url)} has lost its origin from the meta table: its storage is damaged "
                                     "(every entry names the origin, as \"log\")")
         return cls(engine, url, meta)
 

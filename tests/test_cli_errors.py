@@ -322,3 +322,25 @@ def test_cli_a_damaged_key_entry_stops_a_writer_with_one_line_naming_it(seeded, 
     before = db_fingerprint(db_target)
     check_error(seeded("source", "add", "x", "--type", "person"), 1, "error: entry 3: key entry does not apply (")
     assert db_fingerprint(db_target) == before
+
+
+def test_cli_messages_never_show_a_database_password(seeded, db_target, backend, runner):
+    """A URL's password is masked wherever a message names the database: error lines
+    are read over shoulders and pasted into tickets."""
+    from ledger.backend import shown_url
+    from ledger.cli.main import cli
+
+    assert shown_url("postgresql+psycopg://desk:s3cret@db.example/ledger") == "postgresql+psycopg://desk:***@db.example/ledger"
+    assert shown_url("postgre sql://desk:s3cret@db/x") == "postgre sql://desk:***@db/x"  # not even a URL
+    assert shown_url("desk.db") == "desk.db"
+    cases = [(["--db", "postgresql+nosuch://desk:s3cret@127.0.0.1/x", "log"], 2, "error: cannot use database URL"),
+             (["--db", "postgre sql://desk:s3cret@db/x", "log"], 2, "error: invalid database URL")]
+    if backend == "postgresql":  # trust auth takes any password: the ledger is there, so init refuses
+        from sqlalchemy.engine import make_url
+
+        with_password = make_url(db_target).set(password="s3cret").render_as_string(hide_password=False)
+        cases.append((["--db", with_password, "init"], 2, "error: a ledger already exists at postgresql+psycopg://"))
+    for args, code, message in cases:
+        result = runner.invoke(cli, args)
+        check_error(result, code, message)
+        assert "s3cret" not in result.output
