@@ -8,10 +8,16 @@ the timeout, or full).
 from __future__ import annotations
 
 import gc
+import logging
 import sys
 from typing import Any
 
 import click
+
+# SQLAlchemy's pool logs, with a traceback, a connection it could not reset because
+# the server had already dropped it; Python then prints that on stderr, before the one
+# line that says what happened.  The command says it; the log is not ours to show.
+logging.getLogger("sqlalchemy.pool").addHandler(logging.NullHandler())
 
 LONGEST_WORD = 100  # characters of one run without spaces that an error line shows whole
 LONGEST_LINE = 480  # with "error: " before it, under 500

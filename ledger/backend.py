@@ -84,7 +84,10 @@ def create(url: str, *, must_exist: bool, read_only: bool = False) -> Engine:
         # No server-side prepared statements: psycopg prepares a query after five runs,
         # and PostgreSQL may then keep a generic plan made while the log was empty (a
         # sequential scan), which a bulk import would run a million entries later.
-        connect_args = {"prepare_threshold": None} if make_url(url).get_backend_name() == "postgresql" else {}
+        # And a name a server's administrator can tell apart (pg_stat_activity), with the
+        # process that opened the ledger (its forked planner and workers share it).
+        connect_args = {"prepare_threshold": None, "application_name": f"claimledger {os.getpid()}"} \
+            if make_url(url).get_backend_name() == "postgresql" else {}
         return create_engine(url, pool_pre_ping=True, connect_args=connect_args)
     except (ArgumentError, ImportError) as exc:
         raise InputError(f"cannot use database URL {shown(shown_url(url))}: {exc}") from exc
@@ -194,8 +197,13 @@ def _driver_operational_errors() -> tuple[type[BaseException], ...]:
 def _failure(message: str) -> str:
     """What kind of storage failure a driver's message tells of: the database could not
     be reached or locked, or it took the statement and could not write it."""
-    full = ("disk is full", "disk full", "no space left", "disk i/o error", "readonly database", "read-only")
-    return "database write failed" if any(words in message.lower() for words in full) else "database unavailable"
+    text = message.lower()
+    if any(words in text for words in ("disk is full", "disk full", "no space left", "disk i/o error", "readonly database",
+                                       "read-only")):
+        return "database write failed"
+    if any(words in text for words in ("server closed the connection", "terminating connection", "connection reset")):
+        return "database connection lost"
+    return "database unavailable"
 
 
 @contextmanager

@@ -344,3 +344,19 @@ def test_cli_messages_never_show_a_database_password(seeded, db_target, backend,
         result = runner.invoke(cli, args)
         check_error(result, code, message)
         assert "s3cret" not in result.output
+
+
+def test_cli_sqlalchemy_pool_logs_reach_no_terminal():
+    """SQLAlchemy's pool logs, with a traceback, a dropped connection it could not reset;
+    with no logging set up Python prints that on stderr, before the command's one line.
+    (In a fresh interpreter: pytest's own log capture would hide what a terminal gets.)"""
+    import subprocess
+    import sys
+
+    code = ("import logging, ledger.cli.main\n"
+            "try:\n    raise ConnectionError('server closed the connection unexpectedly')\n"
+            "except ConnectionError:\n"
+            "    logging.getLogger('sqlalchemy.pool.impl.QueuePool').error('Exception during reset', exc_info=True)\n"
+            "logging.getLogger('elsewhere').error('shown')\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stderr) == (0, "shown\n")

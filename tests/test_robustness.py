@@ -369,3 +369,39 @@ def test_ctrl_c_stops_an_import_saying_what_it_recorded_and_the_same_import_resu
     assert again.returncode == 0, again.stderr
     assert again.stdout == f"imported {6000 - landed:,} entries; skipped {landed:,} already recorded; the ledger now has 6001\n".replace(",", "")
     assert verify_ledger(ledger).size == 6001
+
+
+def test_a_dropped_database_connection_stops_an_import_in_one_line_and_it_resumes(ledger, key_home, db_target, backend,
+                                                                                    tmp_path):
+    """The server ends the import's connections mid-import (a restart, an administrator):
+    exit 3 and one line (SQLAlchemy's pool logged a traceback before it), what landed
+    verifies, and the same import goes on."""
+    if backend != "postgresql":
+        pytest.skip("a server that drops its connections")
+    from .conftest import _pg_admin
+
+    env = {**os.environ, "CLAIMLEDGER_HOME": str(key_home), "CLAIMLEDGER_PASSPHRASE": PASSPHRASE}
+    lines = _lines(6000, 0, 0)
+    path = tmp_path / "lines.jsonl"
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    args = [sys.executable, "-m", "ledger.cli.main", "--db", db_target, "import", "--batch-size", "25", str(path)]
+    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    give_up = time.monotonic() + 120
+    while ledger.size() < 1 + 100 and proc.poll() is None and time.monotonic() < give_up:
+        time.sleep(0.01)
+    with _pg_admin() as conn:  # the import's connections (its writer's, its planner's), by the name it gives them
+        dropped = conn.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                               "WHERE application_name = %s", (f"claimledger {proc.pid}",)).fetchone()[0]
+    out, err = proc.communicate(timeout=120)
+    if proc.returncode == 0:  # the machine finished all 6,000 lines first: nothing to test
+        pytest.skip(f"the import ended before its connections were dropped ({out.strip()})")
+    assert dropped >= 1
+    landed = ledger.size() - 1
+    assert proc.returncode == 3, err
+    assert err.count("\n") == 1 and out == "", (out, err)
+    assert err.startswith("error: database connection lost: "), err
+    assert f"; the batches before it were recorded ({landed:,} entries added)" in err, err
+    assert verify_ledger(ledger).size == landed + 1
+    again = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
+    assert (again.returncode, again.stdout) == (0, f"imported {6000 - landed} entries; skipped {landed} already recorded; "
+                                                   "the ledger now has 6001\n"), again.stderr
