@@ -10,6 +10,7 @@ import subprocess
 import sys
 import threading
 import time
+from typing import Any
 
 import pytest
 
@@ -342,19 +343,25 @@ def test_a_full_disk_stops_an_import_cleanly_and_the_same_import_resumes(signer,
     led.close()
 
 
-def test_ctrl_c_stops_an_import_saying_what_it_recorded_and_the_same_import_resumes(ledger, key_home, db_target, tmp_path):
-    """SIGINT, as Ctrl-C sends it, mid-import: exit 1 and one line that says how many
-    entries landed; they are whole batches that verify, and the import run again records
-    the rest once."""
+def _import_midway(ledger: Ledger, key_home, db_target: str, tmp_path) -> tuple[subprocess.Popen, Any]:
+    """``claimledger import`` of 6,000 lines in batches of 25, in a new interpreter, once
+    it has recorded 100 of them (or ended); and a function that runs it again to the end."""
     env = {**os.environ, "CLAIMLEDGER_HOME": str(key_home), "CLAIMLEDGER_PASSPHRASE": PASSPHRASE}
-    lines = _lines(6000, 0, 0)
     path = tmp_path / "lines.jsonl"
-    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    path.write_text("".join(json.dumps(line) + "\n" for line in _lines(6000, 0, 0)))
     args = [sys.executable, "-m", "ledger.cli.main", "--db", db_target, "import", "--batch-size", "25", str(path)]
     proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     give_up = time.monotonic() + 120
     while ledger.size() < 1 + 100 and proc.poll() is None and time.monotonic() < give_up:
         time.sleep(0.01)
+    return proc, lambda: subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
+
+
+def test_ctrl_c_stops_an_import_saying_what_it_recorded_and_the_same_import_resumes(ledger, key_home, db_target, tmp_path):
+    """SIGINT, as Ctrl-C sends it, mid-import: exit 1 and one line that says how many
+    entries landed; they are whole batches that verify, and the import run again records
+    the rest once."""
+    proc, rerun = _import_midway(ledger, key_home, db_target, tmp_path)
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=120)
     landed = ledger.size() - 1
@@ -365,7 +372,7 @@ def test_ctrl_c_stops_an_import_saying_what_it_recorded_and_the_same_import_resu
     assert err.startswith(f"error: aborted; the batches before it were recorded ({landed:,} entries added)"), err
     assert 100 <= landed < 6000 and landed % 25 == 0
     assert verify_ledger(ledger).size == landed + 1
-    again = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
+    again = rerun()
     assert again.returncode == 0, again.stderr
     assert again.stdout == f"imported {6000 - landed:,} entries; skipped {landed:,} already recorded; the ledger now has 6001\n".replace(",", "")
     assert verify_ledger(ledger).size == 6001
@@ -380,15 +387,7 @@ def test_a_dropped_database_connection_stops_an_import_in_one_line_and_it_resume
         pytest.skip("a server that drops its connections")
     from .conftest import _pg_admin
 
-    env = {**os.environ, "CLAIMLEDGER_HOME": str(key_home), "CLAIMLEDGER_PASSPHRASE": PASSPHRASE}
-    lines = _lines(6000, 0, 0)
-    path = tmp_path / "lines.jsonl"
-    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    args = [sys.executable, "-m", "ledger.cli.main", "--db", db_target, "import", "--batch-size", "25", str(path)]
-    proc = subprocess.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    give_up = time.monotonic() + 120
-    while ledger.size() < 1 + 100 and proc.poll() is None and time.monotonic() < give_up:
-        time.sleep(0.01)
+    proc, rerun = _import_midway(ledger, key_home, db_target, tmp_path)
     with _pg_admin() as conn:  # the import's connections (its writer's, its planner's), by the name it gives them
         dropped = conn.execute("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
                                "WHERE application_name = %s", (f"claimledger {proc.pid}",)).fetchone()[0]
@@ -402,6 +401,6 @@ def test_a_dropped_database_connection_stops_an_import_in_one_line_and_it_resume
     assert err.startswith("error: database connection lost: "), err
     assert f"; the batches before it were recorded ({landed:,} entries added)" in err, err
     assert verify_ledger(ledger).size == landed + 1
-    again = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
+    again = rerun()
     assert (again.returncode, again.stdout) == (0, f"imported {6000 - landed} entries; skipped {landed} already recorded; "
                                                    "the ledger now has 6001\n"), again.stderr
