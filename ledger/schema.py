@@ -88,6 +88,9 @@ def _where(error: Any) -> str:
     return path.lstrip(".") or "entry"
 
 
+MESSAGE_LIMIT = 240  # characters of jsonschema's own message
+
+
 def _describe(error: Any) -> str:
     # oneOf/anyOf failures explain themselves badly; name the deepest concrete failure.
     from jsonschema.exceptions import best_match
@@ -106,9 +109,6 @@ def _describe(error: Any) -> str:
     # jsonschema's messages quote the whole value: a 100 KB field would make a 100 KB line.
     message = error.message.replace(repr(error.instance), shown(error.instance))
     return f"{_where(error)}: {message if len(message) <= MESSAGE_LIMIT else message[:MESSAGE_LIMIT - 3] + '...'}"
-
-
-MESSAGE_LIMIT = 240  # characters of jsonschema's own message
 
 
 def _ecma(pattern: str) -> str:
