@@ -176,3 +176,48 @@ def test_a_key_holders_checkpoint_that_breaks_one_rule_is_named_by_it(ledger, si
             verify_ledger(ledger, workers=workers)
         assert info.value.seq == 3, str(info.value)
         assert re.search(reason, info.value.reason), str(info.value)
+
+
+STORAGE_CASES = {  # damage to storage past the log's bytes: SQL, and what verify must say of which entry
+    "a merkle node missing": ("DELETE FROM tree_node WHERE seq = 3 AND level = 0", 3,
+                              r"merkle node \(0, 3\) is missing from storage"),
+    "a merkle node changed": ("UPDATE tree_node SET hash = :zero WHERE seq = 3 AND level = 0", 3,
+                              r"stored merkle node \(0, 3\) does not match the entries"),
+    "a merkle node too many": ("INSERT INTO tree_node (level, idx, seq, hash) VALUES (7, 0, 3, :zero)", 3,
+                               r"storage holds an unexpected merkle node \(7, 0\)"),
+    "an entry missing": ("DELETE FROM log WHERE seq = 2", 2, r"missing from the log \(the next stored entry is 3\)"),
+    "the log cut short, its tree left": ("DELETE FROM log WHERE seq = 3", 3,
+                                         "missing from the log, but tree_node holds data for it"),
+}
+
+
+@pytest.mark.parametrize("name", list(STORAGE_CASES))
+def test_damaged_storage_around_the_entries_is_named_by_verify(ledger, signer, name):
+    """The Merkle nodes and the log's continuity, damaged past the append-only triggers:
+    verify names the entry and what is wrong (tests/test_verify_tamper.py checks the seq
+    under random damage; this pins each reason)."""
+    from sqlalchemy import text
+
+    from ledger.importer import Item
+
+    sql, seq, reason = STORAGE_CASES[name]
+    ledger.append("source", {"name": "White House memo", "type": "leaked-document"}, signer=signer)
+    ledger.append("claim", {"text": "Alibaba gave the PLA access."}, signer=signer)
+    # The last entry without a checkpoint, so that a log cut back below it has no later checkpoint to say so first.
+    ledger.append_many([Item("source", {"name": "FT report", "type": "news-report"})], signer=signer, checkpoint_every=0)
+    with ledger.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":  # user triggers do not fire for a replica's changes
+            conn.execute(text("SET LOCAL session_replication_role = replica"))
+            conn.execute(text(sql), {"zero": bytes(32)})
+        else:
+            triggers = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'")).all()
+            for trigger, _ in triggers:
+                conn.execute(text(f'DROP TRIGGER "{trigger}"'))
+            conn.execute(text(sql), {"zero": bytes(32)})
+            for _, definition in triggers:
+                conn.execute(text(definition))
+    for workers, chunk in ((1, None), (2, 1)):
+        with small_ranges(chunk) if chunk else nullcontext(), pytest.raises(VerificationError) as info:
+            verify_ledger(ledger, workers=workers)
+        assert info.value.seq == seq, str(info.value)
+        assert re.search(reason, info.value.reason), str(info.value)
