@@ -59,8 +59,8 @@ def signed_as_written(value: dict[str, Any], signer: Signer, *,
     return Entry(value["seq"], leaf_hash(data), data, {**value, "sig": sig})
 
 
-def raw_entry(seq: int, data: bytes, *, signer: str = "00" * 32) -> Entry:
+def raw_entry(seq: int, data: bytes, *, kind: str = "source", signer: str = "00" * 32) -> Entry:
     """Stored bytes that need not be an entry at all, for ``forge_append``: its query
-    columns say a source recorded now."""
-    return Entry(seq, leaf_hash(data), data, {"kind": "source", "body": {}, "recorded_at": "2026-11-27T00:00:00Z",
+    columns say ``kind``, recorded at a fixed time, by ``signer``."""
+    return Entry(seq, leaf_hash(data), data, {"kind": kind, "body": {}, "recorded_at": "2026-11-27T00:00:00Z",
                                               "signer": signer})

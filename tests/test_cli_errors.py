@@ -307,17 +307,14 @@ def test_cli_import_stopped_by_a_bad_line_says_what_it_recorded_before(seeded, d
 def test_cli_a_damaged_key_entry_stops_a_writer_with_one_line_naming_it(seeded, db_target):
     """Every append rebuilds the key state from the key entries; one that no longer
     applies (its body lost a member) stops it, naming the entry, in one line."""
-    from ledger.entry import Entry
-    from ledger.merkle import leaf_hash
     from ledger.store import Ledger
 
-    from .forgery import forge_append
+    from .forgery import forge_append, raw_entry
 
     data = (b'{"body":{},"kind":"key","log":"err.example/desk","prev":"' + b"0" * 64
             + b'","recorded_at":"2026-11-27T00:00:00Z","seq":3,"sig":"' + b"0" * 128 + b'","signer":"' + b"0" * 64 + b'","v":1}')
     led = Ledger.open(db_target)
-    forge_append(led, value_for=lambda seq, prev: Entry(seq, leaf_hash(data), data, {
-        "kind": "key", "body": {}, "recorded_at": "2026-11-27T00:00:00Z", "signer": "0" * 64}))
+    forge_append(led, value_for=lambda seq, prev: raw_entry(seq, data, kind="key"))
     led.close()
     before = db_fingerprint(db_target)
     check_error(seeded("source", "add", "x", "--type", "person"), 1, "error: entry 3: key entry does not apply (")
