@@ -42,6 +42,16 @@ def with_notes(message: str, exc: BaseException | None) -> str:
     return one_line("; ".join([message, *getattr(exc, "__notes__", ())]))
 
 
+def _interrupted(exc: BaseException) -> bool:
+    """Whether ``exc`` was raised while Ctrl-C's KeyboardInterrupt was unwinding."""
+    seen = 0
+    while exc.__context__ is not None and seen < 16:
+        exc, seen = exc.__context__, seen + 1
+        if isinstance(exc, KeyboardInterrupt):
+            return True
+    return False
+
+
 class State:
     """What every command shares: where the ledger is, opened on first use."""
 
@@ -123,6 +133,8 @@ class Group(click.Group):
                 click.echo(err=True)  # past the ^C the terminal echoed
             raise click.Abort() from exc
         except Exception as exc:
+            if _interrupted(exc):  # an error cleaning up after Ctrl-C (a query cut off midway): the Ctrl-C is the news
+                raise click.Abort() from exc
             from ledger.errors import LedgerError
 
             if isinstance(exc, LedgerError):

@@ -201,7 +201,8 @@ def _failure(message: str) -> str:
     if any(words in text for words in ("disk is full", "disk full", "no space left", "disk i/o error", "readonly database",
                                        "read-only")):
         return "database write failed"
-    if any(words in text for words in ("server closed the connection", "terminating connection", "connection reset")):
+    if any(words in text for words in ("server closed the connection", "terminating connection", "connection reset",
+                                       "connection is lost", "connection is closed")):
         return "database connection lost"
     return "database unavailable"
 

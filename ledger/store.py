@@ -26,8 +26,8 @@ from .canonical import canonical_bytes, loads_stored
 from .entry import (
     FORMAT_VERSION, ZERO_HASH, Entry, Envelopes, content_digest, make_entry, recorded_bound, utc_now,
 )
-from .errors import (AmbiguousRef, DigitsPastTheEnd, InputError, InvalidEntry, LedgerError, LedgerExists, LedgerNotFound,
-                     UnknownRef, VerificationError, shown)
+from .errors import (AmbiguousRef, DigitsPastTheEnd, InputError, InvalidEntry, LedgerExists, LedgerNotFound, UnknownRef,
+                     VerificationError, shown)
 from .importer import Item, Planned, resolve_refs
 from .keys import Signer, check_name
 from .labels import Labels
@@ -343,7 +343,7 @@ class Ledger:
             writer = BatchWriter(lambda p: self._write_prepared(p, every, signer))
             tip = None
 
-        stopped: LedgerError | KeyboardInterrupt | None = None
+        stopped: BaseException | None = None
         try:
             first, largest = (BATCH_SIZE, MAX_BATCH_SIZE) if batch_size is None else (batch_size, batch_size)
             for batch in _batches(items, first, largest):
@@ -364,7 +364,7 @@ class Ledger:
                 inflight.append(prepared)
                 writer.submit(prepared)
             settle()
-        except (LedgerError, KeyboardInterrupt) as exc:
+        except BaseException as exc:  # noqa: BLE001 -- noted, not handled: whatever stops it, say what landed
             stopped = exc
             raise
         finally:  # whatever stops the import, the batches committed are reported

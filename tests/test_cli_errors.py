@@ -357,3 +357,22 @@ def test_cli_sqlalchemy_pool_logs_reach_no_terminal():
             "logging.getLogger('elsewhere').error('shown')\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stderr) == (0, "shown\n")
+
+
+def test_cli_an_error_while_ctrl_c_unwinds_is_reported_as_the_abort(seeded, tmp_path, monkeypatch):
+    """Ctrl-C can cut a PostgreSQL query off midway; putting that connection back then
+    fails ("can't change 'autocommit' now"), and that error used to be reported, exit 3,
+    instead of the Ctrl-C (1 run in 8 of the interrupted-import test, on PostgreSQL).
+    The race is stood in for here: an error raised while KeyboardInterrupt unwinds."""
+    from ledger.store import Ledger
+
+    def interrupted_then_cleanup_fails(self, *args, **kwargs):
+        try:
+            raise KeyboardInterrupt
+        finally:
+            raise RuntimeError("can't change 'autocommit' now: connection in transaction status ACTIVE")
+
+    monkeypatch.setattr(Ledger, "append_many", interrupted_then_cleanup_fails)
+    path = tmp_path / "one.jsonl"
+    path.write_text('{"kind": "source", "body": {"name": "a", "type": "person"}}\n')
+    check_error(seeded("import", str(path)), 1, "error: aborted")
