@@ -109,9 +109,9 @@ class Table:
     def run(self, db: str, *argv: str) -> Measured:
         return run_measured([self.cli, "--db", db, *argv], self.env)
 
-    def median(self, db: str, argvs: list[list[str]]) -> tuple[float, int]:
-        """Median wall time over the runs, after one warm-up run; the largest peak RSS."""
-        self.run(db, *argvs[0])
+    def median(self, db: str, argvs: list[list[str]], warm: list[str] | None = None) -> tuple[float, int]:
+        """Median wall time over the runs, after one warm-up run (``warm``, else the first); the largest peak RSS."""
+        self.run(db, *(warm or argvs[0]))
         done = [self.run(db, *argv) for argv in argvs]
         return statistics.median(d.seconds for d in done), max(d.rss_bytes for d in done)
 
@@ -145,8 +145,18 @@ class Table:
         claims = self.claims(db)
         seconds, rss = self.median(db, [["status", str(rng.choice(claims))] for _ in range(self.args.repeat)])
         self.add(Row(backend, n, "status", self.args.repeat, seconds, rss, None, "`claimledger status CLAIM`, median"))
+        lines = [["import", str(self.one_line(n, k))] for k in range(self.args.repeat + 1)]
+        seconds, rss = self.median(db, lines[1:], warm=lines[0])
+        self.add(Row(backend, n, "import, 1 line", self.args.repeat, seconds, rss, None,
+                     "`claimledger import FILE` of one new line, median: a command's fixed cost"))
         if backend == "sqlite" and n in self.args.pymerkle_sizes:
             self.pymerkle(n, db)
+
+    def one_line(self, n: int, k: int) -> Path:
+        """A file of one source line no earlier run has recorded (its own seed)."""
+        path = self.root / f"one-{n}-{k}.jsonl"
+        write_jsonl(path, 1, self.args.seed + 1_000_003 * (k + 1) + n)
+        return path
 
     def pymerkle(self, n: int, db: str) -> None:
         """pymerkle beside the ledger: the same leaves appended, inclusion proofs at the same indices."""
@@ -229,6 +239,8 @@ def print_table(rows: list[Row], env: dict[str, Any], args: argparse.Namespace) 
           "peak RSS: ru_maxrss of it and its verify workers, through a fork+exec launcher); MB = 10^6 bytes.")
     print("note: import, verify and export run once per size; prove and status: median of the runs after one warm-up; "
           "verify and export cover N+1 entries (the first key entry).")
+    print("note: `import, 1 line` is what a command costs before its first entry (interpreter, imports, the ledger "
+          "opened, the key decrypted, the planner started); at small N it is much of every row's time.")
     print("note: pymerkle rows run in-process (it has no command line): append_entries of the SQLite ledger's entry "
           "bytes, and the first inclusion proof in a fresh interpreter beside the ledger's own (bench_proofs.py).")
 
