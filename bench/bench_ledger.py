@@ -201,8 +201,7 @@ class Bench:
         self.rows: list[Row] = []
         self.cli = _claimledger()
         self.home = root / "home"
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMLEDGER_")}
-        self.env.update(CLAIMLEDGER_HOME=str(self.home), CLAIMLEDGER_PASSPHRASE=PASSPHRASE, PYTHONUNBUFFERED="1")
+        self.env = bench_env(self.home)
 
     def setup(self) -> None:
         from ledger.keys import KeyStore
@@ -306,6 +305,13 @@ def _claimledger() -> str:
 
 
 # --- output ---------------------------------------------------------------------------
+
+
+def bench_env(home: Path) -> dict[str, str]:
+    """Our environment without the caller's CLAIMLEDGER_* settings, with a key home of our own."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMLEDGER_")}
+    env.update(CLAIMLEDGER_HOME=str(home), CLAIMLEDGER_PASSPHRASE=PASSPHRASE, PYTHONUNBUFFERED="1")
+    return env
 
 
 def _seconds(value: float) -> str:

@@ -38,11 +38,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from bench_ledger import BenchError, _claimledger, _sizes, describe, environment, run_measured
+from bench_ledger import (KEY_NAME, PASSPHRASE, BenchError, _claimledger, _sizes, bench_env, describe, environment,
+                          run_measured)
 from corpus import iter_items
 
-PASSPHRASE = "bench passphrase"
-KEY_NAME = "bench"
 CHILD = "_child"  # argv[1] of a measured child step; not part of the public interface
 DEFAULT_CACHE = Path(tempfile.gettempdir()) / "claimledger-bench-cache"
 
@@ -88,13 +87,6 @@ def run_child(script: Path, env: dict[str, str], spec: dict[str, Any]) -> dict[s
     """Run a library step of ``script`` in a fresh interpreter; return what it reports."""
     done = run_measured([sys.executable, str(script), CHILD, json.dumps(spec)], env)
     return json.loads(done.stdout)
-
-
-def bench_env(home: Path) -> dict[str, str]:
-    """Our environment without the caller's CLAIMLEDGER_* settings, with a key home of our own."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CLAIMLEDGER_")}
-    env.update(CLAIMLEDGER_HOME=str(home), CLAIMLEDGER_PASSPHRASE=PASSPHRASE, PYTHONUNBUFFERED="1")
-    return env
 
 
 def progress(message: str) -> None:

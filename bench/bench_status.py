@@ -34,10 +34,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench_ledger import BenchError, _claimledger, _sizes, environment, run_measured
-from bench_proofs import (
-    CHILD, DEFAULT_CACHE, KEY_NAME, PASSPHRASE, Row, bench_env, cached_ledger, fmt_time, print_table, progress, summary,
-)
+from bench_ledger import KEY_NAME, PASSPHRASE, BenchError, _claimledger, _sizes, bench_env, environment, run_measured
+from bench_proofs import CHILD, DEFAULT_CACHE, Row, cached_ledger, fmt_time, print_table, progress, summary
 
 from ledger.importer import Item
 

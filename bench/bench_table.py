@@ -33,8 +33,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_ledger import KEY_NAME, BenchError, Measured, _claimledger, describe, environment, run_measured  # noqa: E402
-from bench_proofs import _pymerkle_version, bench_env  # noqa: E402
+from bench_ledger import KEY_NAME, BenchError, Measured, _claimledger, bench_env, describe, environment, run_measured  # noqa: E402
+from bench_proofs import _pymerkle_version  # noqa: E402
 from bench_proofs import run_child as proofs_child  # noqa: E402
 from corpus import write_jsonl  # noqa: E402
 
