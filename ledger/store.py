@@ -311,7 +311,7 @@ class Ledger:
         # need not name every entry unless it is the caller's.
         pending = _Pending(lines=_Lines(max(LINES_IN_MEMORY, 8 * (batch_size or MAX_BATCH_SIZE)),
                                         keep_labels=own_labels is None))
-        analyzed = 0  # log size when the planner's statistics were last refreshed
+        analyzed: int | None = None  # log rows the planner's statistics count; read at the first batch
         inflight: list[_Prepared] = []  # submitted to the writer, not yet reported written
         writer: BatchWriter[_Prepared] = BatchWriter(lambda p: self._write_prepared(p, every, signer))
         tip: _Tip | None = None
@@ -353,6 +353,8 @@ class Ledger:
                 try:
                     with backend.translate_errors(), self.engine.connect() as conn:  # a fresh snapshot a batch
                         tip = tip or self._read_tip(conn)
+                        if analyzed is None:
+                            analyzed = backend.statistics_rows(conn)
                         if tip.size >= max(2 * analyzed, ANALYZE_FROM):
                             backend.refresh_statistics(self.engine)
                             analyzed = tip.size
