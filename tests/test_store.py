@@ -409,7 +409,8 @@ def test_bulk_import_refreshes_postgresql_statistics_as_the_log_grows(ledger, si
 
 def test_an_import_into_a_ledger_whose_statistics_are_current_does_not_analyze(ledger, signer, backend, monkeypatch):
     """ANALYZE reads a sample of the whole log: at the start of every small import into a
-    large ledger it cost more than the import (0.70 s against 0.32 s for one line at 1M).
+    large ledger it cost more than the import: one line into a 1M ledger took 0.70 s, and
+    0.31 s without it.
     An import refreshes the statistics only once the log has outgrown what they count."""
     import ledger.store as store_module
     from ledger.importer import Item
