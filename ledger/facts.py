@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 
 from . import backend
 from .entry import Entry
@@ -61,48 +62,85 @@ class Facts:
                 yield entry
 
 
+# What a report shows beside what status rests on: the erasures of the entries it shows
+# (in their timelines), and the claims that are parts of a claim (``gather_shown``).
+_SHOWN = {kind: (*kinds, "erasure") for kind, kinds in _REFERRERS.items()} | {"erasure": ("correction",)}
+
+
 def gather(ledger: Ledger, claim_seq: int) -> Facts:
     """The claim's neighbourhood: all entries, at any seq, that its status may rest on."""
     facts = Facts()
     with backend.translate_errors(), ledger.engine.connect() as conn:
-        frontier = [claim_seq]
-        seen: set[int] = set()
-        while frontier:
-            batch = [s for s in frontier if s not in seen]
-            seen.update(batch)
-            if not batch:
-                break
-            loaded = _load(conn, batch)
-            frontier = []
-            for entry, targets in loaded:
-                facts.add(entry, targets)
-                if entry.kind != "source":  # a source's upstream arrives through links to it
-                    frontier.extend(targets)
-            # Who refers to these entries through their first reference: the target of an
-            # assessment or correction, the `from` of a link.  A link *to* a source is
-            # downstream of it and irrelevant; an assessment merely carried by a source
-            # is about something else.
-            wanted = {e.seq: _REFERRERS.get(e.kind, ()) for e, _ in loaded}
+        _gather(conn, facts, [claim_seq], _REFERRERS)
+    return facts
+
+
+def gather_shown(ledger: Ledger, claim_seqs: list[int]) -> Facts:
+    """What a report of these claims shows: their neighbourhoods, the erasures of the
+    entries in them, and each claim's parts; the same facts ``load_all`` gives it for
+    these claims, read without loading the whole ledger (tests/test_report.py)."""
+    facts = Facts()
+    with backend.translate_errors(), ledger.engine.connect() as conn:
+        _gather(conn, facts, claim_seqs, _SHOWN)
+        parts = {seq for part in _parts(claim_seqs) for seq in conn.execute(
+            select(REFS.c.seq).join(LOG, LOG.c.seq == REFS.c.seq).where(REFS.c.target.in_(part), LOG.c.kind == "claim")
+        ).scalars()}
+        for entry, targets in _load(conn, sorted(parts - facts.entries.keys())):
+            facts.add(entry, targets)
+    return facts
+
+
+def _gather(conn: Connection, facts: Facts, start: list[int], referrers: dict[str, tuple[str, ...]]) -> None:
+    """Add to ``facts`` the entries from ``start`` outwards: what each refers to (but a
+    source's own references), and who refers to each, of the kinds ``referrers`` names."""
+    frontier = list(start)
+    seen: set[int] = set()
+    while frontier:
+        batch = [s for s in frontier if s not in seen]
+        seen.update(batch)
+        if not batch:
+            break
+        loaded = _load(conn, batch)
+        frontier = []
+        for entry, targets in loaded:
+            facts.add(entry, targets)
+            if entry.kind != "source":  # a source's upstream arrives through links to it
+                frontier.extend(targets)
+        # Who refers to these entries through their first reference: the target of an
+        # assessment or correction, the `from` of a link.  A link *to* a source is
+        # downstream of it and irrelevant; an assessment merely carried by a source
+        # is about something else.
+        wanted = {e.seq: referrers.get(e.kind, ()) for e, _ in loaded}
+        for part in _parts(list(wanted)):
             rows = conn.execute(
                 select(REFS.c.seq, REFS.c.target, LOG.c.kind).join(LOG, LOG.c.seq == REFS.c.seq)
-                .where(REFS.c.target.in_(list(wanted)), REFS.c.pos == 0)
+                .where(REFS.c.target.in_(part), REFS.c.pos == 0)
             )
             for seq, target, kind in rows:
                 if kind in wanted[target]:
                     frontier.append(seq)
-    return facts
 
 
-def _load(conn: object, seqs: list[int]) -> list[tuple[Entry, list[int]]]:
-    rows = conn.execute(  # type: ignore[attr-defined]
-        select(LOG.c.seq, LOG.c.leaf_hash, LOG.c.data).where(LOG.c.seq.in_(seqs)).order_by(LOG.c.seq)
-    ).all()
+def _load(conn: Connection, seqs: list[int]) -> list[tuple[Entry, list[int]]]:
+    rows = [row for part in _parts(sorted(set(seqs))) for row in conn.execute(
+        select(LOG.c.seq, LOG.c.leaf_hash, LOG.c.data).where(LOG.c.seq.in_(part)).order_by(LOG.c.seq))]
     targets: dict[int, list[int]] = {}
-    for seq, target in conn.execute(  # type: ignore[attr-defined]
-        select(REFS.c.seq, REFS.c.target).where(REFS.c.seq.in_(seqs)).order_by(REFS.c.seq, REFS.c.pos)
-    ):
-        targets.setdefault(seq, []).append(target)
+    for part in _parts([row.seq for row in rows]):
+        for seq, target in conn.execute(
+            select(REFS.c.seq, REFS.c.target).where(REFS.c.seq.in_(part)).order_by(REFS.c.seq, REFS.c.pos)
+        ):
+            targets.setdefault(seq, []).append(target)
     return [(_entry(row), targets.get(row.seq, [])) for row in rows]
+
+
+IN_PART = 10_000  # values in one query's IN list: PostgreSQL's protocol takes at most 65,535 parameters
+
+
+def _parts(values: list[int]) -> Iterator[list[int]]:
+    """``values`` a part at a time, for queries that name them all: a report of many claims
+    or a widely assessed entry names more than one query can carry."""
+    for start in range(0, len(values), IN_PART):
+        yield values[start:start + IN_PART]
 
 
 def load_all(ledger: Ledger) -> Facts:
