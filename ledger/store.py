@@ -17,7 +17,7 @@ from functools import cached_property
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, literal_column, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -854,11 +854,14 @@ class Ledger:
         """The first two rows whose leaf hash starts with the hex digits ``prefix``."""
         low = bytes.fromhex((prefix + "0" * 64)[:64])
         high = bytes.fromhex((prefix + "f" * 64)[:64])
+        # The prefix written as the index's own expression: bound as parameters
+        # (func.substr(col, 1, 8) binds 1 and 8), it matches no index, and SQLite scanned
+        # the log: 0.29 s a lookup at 1M.
+        indexed = literal_column(f"substr(log.leaf_hash, 1, {backend.PREFIX})")
         with backend.translate_errors(), self.engine.connect() as conn:
             return list(conn.execute(
                 select(LOG.c.seq, LOG.c.leaf_hash, LOG.c.data)
-                .where(func.substr(LOG.c.leaf_hash, 1, backend.PREFIX).between(low[:backend.PREFIX], high[:backend.PREFIX]),
-                       LOG.c.leaf_hash.between(low, high))
+                .where(indexed.between(low[:backend.PREFIX], high[:backend.PREFIX]), LOG.c.leaf_hash.between(low, high))
                 .order_by(LOG.c.seq).limit(2)
             ).all())
 
