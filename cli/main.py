@@ -2,7 +2,7 @@
 
 Exit codes: 0 ok; 1 the ledger (or input) does not verify, its storage is damaged, or
 Ctrl-C; 2 bad input or usage; 3 environment failure (database unreachable, locked past
-the timeout, or full).
+the timeout, or full); 141 the reader of its output went away (nothing is printed).
 """
 
 from __future__ import annotations
@@ -117,6 +117,10 @@ class Group(click.Group):
             click.echo(f"error: {with_notes('aborted', exc.__cause__)}", err=True)
             code = 1
         code = code if isinstance(code, int) else 0
+        try:
+            sys.stdout.flush()  # now, not at exit, where a reader gone would be "Exception ignored"
+        except BrokenPipeError:
+            code = _reader_gone()
         if not standalone_mode:
             return code
         sys.exit(code)
@@ -149,6 +153,8 @@ class Group(click.Group):
                 detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
                 click.echo(f"error: database error: {one_line(detail)}", err=True)
                 ctx.exit(3)
+            if isinstance(exc, BrokenPipeError):  # the reader of our output stopped (`| head`): nothing to tell
+                ctx.exit(_reader_gone())
             if isinstance(exc, OSError):
                 import errno
 
@@ -156,6 +162,21 @@ class Group(click.Group):
                 path_errors = (errno.ENOENT, errno.EISDIR, errno.EACCES, errno.ENAMETOOLONG, errno.ENOTDIR, errno.EEXIST)
                 ctx.exit(2 if exc.errno in path_errors else 3)
             raise
+
+
+EXIT_READER_GONE = 141  # as a shell reports a command that SIGPIPE ended (128 + 13)
+
+
+def _reader_gone() -> int:
+    """Stop writing to a pipe whose reader went away, as `| head` does: without a word
+    (Python ignores SIGPIPE, so each write raises instead), and with nothing left in
+    stdout's buffer for the interpreter to fail on at exit."""
+    import os
+
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    return EXIT_READER_GONE
 
 
 @click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})

@@ -376,3 +376,37 @@ def test_cli_an_error_while_ctrl_c_unwinds_is_reported_as_the_abort(seeded, tmp_
     path = tmp_path / "one.jsonl"
     path.write_text('{"kind": "source", "body": {"name": "a", "type": "person"}}\n')
     check_error(seeded("import", str(path)), 1, "error: aborted")
+
+
+@pytest.mark.parametrize("args", [["show", "1"], ["export", "--format", "prov", "--claim", "2"], ["export"], ["log"]],
+                         ids=["echoed", "left-in-the-buffer", "streamed", "table"])
+def test_cli_output_to_a_reader_that_went_away_stops_without_a_word(seeded, db_target, key_home, args):
+    """`claimledger log | head`: once the reader stops reading, the command stops, prints
+    nothing (it said "error: Broken pipe", exit 3) and exits 141, as a shell reports a
+    tool that SIGPIPE ended. Output left in stdout's buffer (PROV's one document) fails
+    only when the command has ended: there too. In a real process whose stdout pipe
+    has no reader."""
+    import subprocess
+    import sys
+
+    from ledger.importer import Item
+    from ledger.keys import KeyStore
+    from ledger.store import Ledger
+
+    from .conftest import PASSPHRASE
+
+    led = Ledger.open(db_target)
+    signer = KeyStore(key_home).load("alice", PASSPHRASE.encode())
+    led.append_many([Item("source", {"name": f"s{n} " + "x" * 200, "type": "person"}) for n in range(200)], signer=signer)
+    led.close()
+    before = db_fingerprint(db_target)
+    # Buffered, as on a user's machine (this project's set PYTHONUNBUFFERED, which writes
+    # every byte at once and so never leaves output for the end).
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    proc = subprocess.Popen([sys.executable, "-m", "ledger.cli.main", "--db", db_target, *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    proc.stdout.close()  # gone before the command writes a byte
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141
+    assert stderr == ""
+    assert db_fingerprint(db_target) == before
