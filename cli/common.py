@@ -51,13 +51,21 @@ def echo_json(value: Any) -> None:
     click.echo(json.dumps(value, ensure_ascii=False, indent=2))
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
-    """A plain aligned table on stdout, for people."""
-    rows = [[("" if c is None else str(c)) for c in row] for row in rows]
-    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]], widths: Sequence[int] | None = None) -> None:
+    """A plain aligned table on stdout, for people.
+
+    Given the ``widths`` of every column but the last, rows print as they come: a
+    listing of a million entries starts at once and holds none of them. Without them,
+    the columns fit the rows, which are all read first.
+    """
+    if widths is None:
+        rows = [[("" if c is None else str(c)) for c in row] for row in rows]
+        widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(headers)]
+    else:
+        widths = [max(len(h), w) for h, w in zip(headers, widths)] + [0]
     click.echo("  ".join(h.upper().ljust(w) for h, w in zip(headers, widths)).rstrip())
     for row in rows:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+        click.echo("  ".join(("" if c is None else str(c)).ljust(w) for c, w in zip(row, widths)).rstrip())
 
 
 def recorded(entry: Any, as_json: bool = False) -> None:

@@ -98,8 +98,12 @@ def log(ctx: click.Context, kind: str | None, since: str | None, about: str | No
     if as_json:
         echo_json([{"seq": e.seq, "leaf_hash": e.leaf_hash.hex(), "entry": e.value} for e in entries])
         return
+    from ledger.schema import KINDS
+
+    # Widths known before the first row, so that the rows stream (table()).
+    widths = [len(str(max(ledger.size() - 1, 0))), 12, max(map(len, KINDS)), len("2026-01-01T00:00:00Z")]
     table(["seq", "hash", "kind", "recorded", "summary"],
-          ([e.seq, e.leaf_hash.hex()[:12], e.kind, e.recorded_at, _shorten(summary(e))] for e in entries))
+          ([e.seq, e.leaf_hash.hex()[:12], e.kind, e.recorded_at, _shorten(summary(e))] for e in entries), widths)
 
 
 @click.command()
