@@ -100,22 +100,16 @@ def claims(ctx: click.Context, wanted: str | None, as_json: bool) -> None:
     Example:
       claimledger claims --status unverified
     """
-    from ledger.credibility import claim_status
-    from ledger.facts import load_all
+    from ledger.credibility import all_statuses
 
-    facts = load_all(ctx.obj.ledger)
-    rows = []
-    for seq in sorted(s for s, e in facts.entries.items() if e.kind == "claim"):
-        result = claim_status(facts, seq)
-        if wanted is None or result.status == wanted:
-            text = facts.entries[seq].body["text"]
-            rows.append((result, text if isinstance(text, str) else "[confidential]"))
+    listed = ((r, text if isinstance(text := claim.body["text"], str) else "[confidential]")
+              for r, claim in all_statuses(ctx.obj.ledger, wanted))
     if as_json:
-        echo_json([{**_status_json(r), "text": text} for r, text in rows])
+        echo_json([{**_status_json(r), "text": text} for r, text in listed])
         return
     table(["seq", "status", "cred", "lines", "flags", "claim"],
           [[r.claim.seq, r.status, r.credibility, r.independent_lines, ", ".join(r.flags),
-            text if len(text) <= 60 else text[:59] + "…"] for r, text in rows])
+            text if len(text) <= 60 else text[:59] + "…"] for r, text in listed])
 
 
 @click.command()

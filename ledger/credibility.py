@@ -8,11 +8,16 @@ reliability (A-F) and a claim's credibility (1-6).  F and 6 mean "no basis to ju
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from .entry import Entry
 from .errors import InputError
-from .facts import Facts
+from .facts import CLAIMS_AT_ONCE, Facts, claim_parts
+
+if TYPE_CHECKING:
+    from .store import Ledger
 
 STATUSES = ("reported", "unverified", "corroborated", "confirmed", "contested", "refuted", "retracted")
 RELIABILITY = {
@@ -316,6 +321,17 @@ def _flag(result: Status, flag: str, reason: str) -> None:
     if flag not in result.flags:
         result.flags.append(flag)
     result.reasons.append(reason)
+
+
+def all_statuses(ledger: Ledger, wanted: str | None = None, *, part: int = CLAIMS_AT_ONCE) -> Iterator[tuple[Status, Entry]]:
+    """Every claim's status (or those whose status is ``wanted``), in seq order, with
+    the claim: what ``claims`` lists.  Each from its own neighbourhood, as ``status``
+    derives it, ``part`` claims at a time, so that memory holds a part."""
+    for facts, seqs, as_of in claim_parts(ledger, part):
+        for seq in seqs:
+            result = claim_status(facts, seq, as_of)
+            if wanted is None or result.status == wanted:
+                yield result, facts.entries[seq]
 
 
 def status_changes(facts: Facts, claim_seq: int) -> list[tuple[Status, Ref]]:

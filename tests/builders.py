@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import random
+from pathlib import Path
 from typing import Any
 
 from ledger.importer import Item
@@ -43,3 +45,12 @@ def random_items(count: int, rng: random.Random) -> list[Item]:
             items.append(Item("correction", {"target": f"@{target}", "action": "withdraw", "reason": "test"}, label))
             others.append(label)
     return items
+
+
+def corpus_items(count: int, seed: int) -> list[Item]:
+    """The benchmark's corpus (bench/corpus.py): every kind but key, with confidential
+    fields, erasures, parts of claims, corrections of each action and carrier sources."""
+    spec = importlib.util.spec_from_file_location("bench_corpus", Path(__file__).resolve().parents[1] / "bench" / "corpus.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return list(module.iter_items(count, seed))

@@ -233,8 +233,9 @@ DAMAGE = {
     "not an object": b"[1,2]",
     "no body": b'{"kind":"source","prev":"x","recorded_at":"x","signer":"x"}',
 }
-# The commands that read every entry, or this one (``status 2`` reads only what names claim 2).
-READERS = [["log"], ["show", "3"], ["export", "-o", "{tmp}/out.jsonl"], ["claims"], ["report", "-o", "{tmp}/report.html"]]
+# The commands that read every entry, or this one (``status 2`` and ``claims`` read only
+# what claims rest on: below).
+READERS = [["log"], ["show", "3"], ["export", "-o", "{tmp}/out.jsonl"], ["report", "-o", "{tmp}/report.html"]]
 
 
 @pytest.mark.parametrize("damage", list(DAMAGE))
@@ -254,6 +255,12 @@ def test_cli_a_damaged_stored_entry_stops_every_reader_with_one_line_naming_it(s
     for args in READERS:
         result = seeded(*(arg.replace("{tmp}", str(tmp_path)) for arg in args))
         check_error(result, 1, "error: entry 3: stored bytes are not an entry (", listed if args == ["log"] else "")
+    assert seeded("claims").exit_code == 0  # entry 3 names no claim: no status rests on it
+    led = Ledger.open(db_target)
+    forge_append(led, value_for=lambda seq, prev: raw_entry(seq, DAMAGE[damage], kind="assessment"), refs=(2,))
+    led.close()
+    for args in (["claims"], ["status", "2"]):  # entry 4 says it assesses claim 2
+        check_error(seeded(*args), 1, "error: entry 4: stored bytes are not an entry (")
 
 
 def test_cli_a_ledger_that_lost_its_origin_says_so_in_one_line(seeded, db_target, tmp_path):

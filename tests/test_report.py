@@ -18,6 +18,7 @@ from ledger.checkpoints import verifier_key
 from ledger.importer import Item
 from ledger.report import build_report, render_html, render_markdown
 
+from .builders import corpus_items
 from .helpers import short_ref
 from .scenario import scenario_items
 
@@ -223,17 +224,6 @@ def test_report_draws_independent_lines_and_retracted_sources(story):
     changed = [tr for tr in doc.find(f".//section[@id='claim-{seqs['c2']}']").iter("tr") if tr.get("class") == "changed"]
     assert "corroborated" in "".join(changed[-1].itertext())
     assert [c.seq for c in report.claims] == [seqs["c2"]] and seqs["c1"] not in report.entries
-
-
-def corpus_items(count: int, seed: int) -> list[Item]:
-    """The benchmark's corpus (bench/corpus.py): every kind but key, with confidential
-    fields, erasures, parts of claims, corrections of each action and carrier sources."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("bench_corpus", Path(__file__).resolve().parents[1] / "bench" / "corpus.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return list(module.iter_items(count, seed))
 
 
 def test_a_report_of_some_claims_shows_what_the_whole_ledger_gives_them(ledger, signer, monkeypatch):
