@@ -62,6 +62,16 @@ class Facts:
                 yield entry
 
 
+IN_PART = 10_000  # values in one query's IN list: PostgreSQL's protocol takes at most 65,535 parameters
+
+
+def _parts(values: list[int]) -> Iterator[list[int]]:
+    """``values`` a part at a time, for queries that name them all: a report of many claims
+    or a widely assessed entry names more than one query can carry."""
+    for start in range(0, len(values), IN_PART):
+        yield values[start:start + IN_PART]
+
+
 # What a report shows beside what status rests on: the erasures of the entries it shows
 # (in their timelines), and the claims that are parts of a claim (``gather_shown``).
 _SHOWN = {kind: (*kinds, "erasure") for kind, kinds in _REFERRERS.items()} | {"erasure": ("correction",)}
@@ -158,18 +168,9 @@ def _load(conn: Connection, seqs: list[int]) -> list[tuple[Entry, list[int]]]:
     return [(_entry(row), targets.get(row.seq, [])) for row in rows]
 
 
-IN_PART = 10_000  # values in one query's IN list: PostgreSQL's protocol takes at most 65,535 parameters
-
-
-def _parts(values: list[int]) -> Iterator[list[int]]:
-    """``values`` a part at a time, for queries that name them all: a report of many claims
-    or a widely assessed entry names more than one query can carry."""
-    for start in range(0, len(values), IN_PART):
-        yield values[start:start + IN_PART]
-
-
 def load_all(ledger: Ledger) -> Facts:
-    """Every claim-relevant entry of the ledger in memory, for listing all claims at once."""
+    """Every claim-relevant entry of the ledger in memory: for a report or PROV document
+    of the whole ledger, which shows them all (``claims`` goes a part at a time)."""
     facts = Facts()
     with backend.translate_errors(), ledger.engine.connect() as conn:
         targets: dict[int, list[int]] = {}
