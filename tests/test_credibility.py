@@ -131,4 +131,5 @@ def test_every_claims_status_a_part_at_a_time_is_its_status_from_every_entry(led
         listed = list(all_statuses(ledger, part=part))
         assert [s for s, _ in listed] == expected
         assert [c.seq for _, c in listed] == claims
-    assert [s for s, _ in all_statuses(ledger, "contested", part=37)] == [s for s in expected if s.status == "contested"]
+    wanted = expected[len(expected) // 2].status  # a status some claims have
+    assert [s for s, _ in all_statuses(ledger, wanted, part=37)] == [s for s in expected if s.status == wanted]
