@@ -17,7 +17,7 @@ from functools import cached_property
 from itertools import islice
 from typing import Any
 
-from sqlalchemy import func, insert, literal_column, select
+from sqlalchemy import Integer, func, insert, literal, literal_column, select
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -889,8 +889,11 @@ class Ledger:
         if since is not None:
             query = query.where(LOG.c.recorded_at >= since)
         if about is not None:
-            referring = select(REFS.c.seq).where(REFS.c.target == about)
-            query = query.where((LOG.c.seq == about) | LOG.c.seq.in_(referring))
+            # One IN over the entry and those that refer to it: PostgreSQL plans "seq = X OR
+            # seq IN (...)" as a pass over the whole log (0.36 s at 1M), which an audit
+            # bundle paid once an entry (12 s for a claim's).
+            about_seqs = select(literal(about, Integer)).union_all(select(REFS.c.seq).where(REFS.c.target == about))
+            query = query.where(LOG.c.seq.in_(about_seqs))
         return self._stream(query)
 
     def _stream(self, query: Any) -> Iterator[Entry]:
