@@ -37,12 +37,12 @@ def init(ctx: click.Context, origin: str | None, key_name: str) -> None:
     Example:
       claimledger --db desk.db init --origin example.org/desk --key alice
     """
+    from ledger.backend import shown_url
     from ledger.keys import KeyStore, check_name
     from ledger.store import Ledger
 
     check_name(key_name)
     if Ledger.exists(ctx.obj.db):  # before any key file is made for it
-        from ledger.backend import shown_url
         from ledger.errors import LedgerExists
 
         raise LedgerExists(f"a ledger already exists at {shown_url(ctx.obj.db)}")
@@ -54,8 +54,6 @@ def init(ctx: click.Context, origin: str | None, key_name: str) -> None:
         signer = store.create(key_name, passphrase(f"Passphrase for new key {key_name}", confirm=True))
     ledger = Ledger.create(ctx.obj.db, origin=origin, signer=signer)
     ledger.close()
-    from ledger.backend import shown_url
-
     click.echo(f"created ledger {origin} at {shown_url(ctx.obj.db)}; first key {key_name} ({signer.key_id.hex()[:12]})")
 
 
